@@ -1,0 +1,37 @@
+//! Descent per engine at small sizes, and basin clustering of endpoints.
+//! `cargo bench`; the `multistart bench` command measures the large sizes.
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use multistart::basins::{BasinParams, Summary};
+use multistart::config::{Precision, RunConfig};
+use multistart::engine::Engine;
+use multistart::engine::cpu::CpuEngine;
+use multistart::surface::Surface;
+
+fn config(walkers: u64, precision: Precision) -> RunConfig {
+    RunConfig { walkers, steps: 100, tol: 0.0, precision, ..RunConfig::new(Surface::Peaks) }
+}
+
+fn descent(c: &mut Criterion) {
+    let mut group = c.benchmark_group("descent_cpu_10k_x_100");
+    group.throughput(Throughput::Elements(10_000 * 100));
+    for precision in [Precision::F32, Precision::F64] {
+        let cfg = config(10_000, precision);
+        let mut engine = CpuEngine::new();
+        group.bench_function(precision.name(), |b| b.iter(|| engine.descend(&cfg, 0..cfg.walkers).unwrap()));
+    }
+    group.finish();
+}
+
+fn clustering(c: &mut Criterion) {
+    let cfg = RunConfig { walkers: 100_000, ..RunConfig::new(Surface::Peaks) };
+    let endpoints = CpuEngine::new().descend(&cfg, 0..cfg.walkers).unwrap();
+    let params = BasinParams::new(&cfg);
+    let mut group = c.benchmark_group("basins");
+    group.throughput(Throughput::Elements(endpoints.len() as u64));
+    group.bench_function("summarise_100k_endpoints", |b| b.iter(|| Summary::default().add_chunk(&endpoints, &params)));
+    group.finish();
+}
+
+criterion_group!(benches, descent, clustering);
+criterion_main!(benches);

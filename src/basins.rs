@@ -1,0 +1,391 @@
+//! From endpoints to basins, chunk by chunk.
+//!
+//! Each walker gets a class from its own endpoint only (so the result does
+//! not depend on how walkers are chunked or sharded):
+//! - escaped / non-finite: from the engine's status;
+//! - moving: the step budget ran out with |grad f| still above the settle
+//!   tolerance;
+//! - plateau: settled, but one Newton step from the endpoint is longer than
+//!   the cluster radius (the flat outskirts, where |grad f| is tiny and no
+//!   critical point is near): one f64 Hessian per walker, linear;
+//! - otherwise a candidate for a basin.
+//!
+//! Candidates are clustered by grid hashing (cells of `cluster_radius`,
+//! union-find over neighbouring cells: linear in walkers), each cluster's
+//! lowest endpoint is polished with Newton's method in f64 and classified by
+//! its Hessian's eigenvalues, and clusters whose polished points coincide
+//! are one basin. A `Summary` merges with another exactly, in any order.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::{Endpoint, Status};
+use crate::surface::{Kind, Surface, eigenvalues};
+
+/// Polished points closer than this (in each coordinate) are one point.
+pub const MERGE_TOL: f64 = 1e-7;
+
+/// Where one walker ended up. `Basin(i)` indexes `Summary::basins`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Label {
+    Basin(usize),
+    Moving,
+    Plateau,
+    Escaped,
+    NonFinite,
+}
+
+impl Label {
+    pub fn class_name(self) -> &'static str {
+        match self {
+            Label::Basin(_) => "basin",
+            Label::Moving => "moving",
+            Label::Plateau => "plateau",
+            Label::Escaped => "escaped",
+            Label::NonFinite => "nonfinite",
+        }
+    }
+}
+
+/// What the basin stage needs from the run's configuration.
+#[derive(Clone, Copy, Debug)]
+pub struct BasinParams {
+    pub surface: Surface,
+    pub settle_tol: f64,
+    pub cluster_radius: f64,
+}
+
+impl BasinParams {
+    pub fn new(config: &crate::config::RunConfig) -> Self {
+        BasinParams { surface: config.surface, settle_tol: config.settle_tol(), cluster_radius: config.cluster_radius }
+    }
+}
+
+/// Exact histogram of iterations: merges by adding counts.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct IterationHistogram(pub BTreeMap<u32, u64>);
+
+impl IterationHistogram {
+    pub fn add(&mut self, iterations: u32, count: u64) {
+        *self.0.entry(iterations).or_default() += count;
+    }
+
+    pub fn merge(&mut self, other: &IterationHistogram) {
+        for (&k, &v) in &other.0 {
+            self.add(k, v);
+        }
+    }
+
+    /// The smallest value with at least `q` of the counts at or below it.
+    pub fn quantile(&self, q: f64) -> Option<u32> {
+        let total: u64 = self.0.values().sum();
+        let target = ((q * total as f64).ceil() as u64).max(1);
+        let mut seen = 0;
+        for (&k, &v) in &self.0 {
+            seen += v;
+            if seen >= target {
+                return Some(k);
+            }
+        }
+        None
+    }
+}
+
+/// One critical point that walkers reached.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Basin {
+    /// The polished critical point.
+    pub point: [f64; 2],
+    pub f: f64,
+    pub kind: Kind,
+    /// Hessian eigenvalues at the point, ascending.
+    pub eigenvalues: [f64; 2],
+    /// Walkers that reached it.
+    pub count: u64,
+    pub iterations: IterationHistogram,
+}
+
+impl Basin {
+    /// The largest learning rate at which plain gradient descent can settle
+    /// here: 2 / lambda_max (for a minimum).
+    pub fn max_stable_lr(&self) -> Option<f64> {
+        (self.kind == Kind::Minimum).then(|| 2.0 / self.eigenvalues[1])
+    }
+}
+
+/// Everything the report needs, mergeable.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub walkers: u64,
+    /// In order of first discovery; the report sorts them.
+    pub basins: Vec<Basin>,
+    pub moving: u64,
+    pub plateau: u64,
+    pub escaped: u64,
+    pub nonfinite: u64,
+}
+
+impl Summary {
+    /// Classifies and clusters one chunk of endpoints, adds it to the
+    /// summary, and returns each endpoint's label.
+    pub fn add_chunk(&mut self, endpoints: &[Endpoint], params: &BasinParams) -> Vec<Label> {
+        self.walkers += endpoints.len() as u64;
+        let mut labels: Vec<Label> = endpoints.iter().map(|e| classify_walker(e, params)).collect();
+        let candidates: Vec<usize> = (0..endpoints.len()).filter(|&i| labels[i] == Label::Basin(usize::MAX)).collect();
+        for cluster in cluster(endpoints, &candidates, params.cluster_radius) {
+            let best = *cluster.iter().min_by(|&&a, &&b| endpoints[a].f.total_cmp(&endpoints[b].f)).expect("non-empty");
+            let label = match polish(params.surface, endpoints[best].point, params.cluster_radius) {
+                Some(basin) => Label::Basin(self.insert(basin)),
+                None => Label::Plateau,
+            };
+            for &i in &cluster {
+                labels[i] = label;
+                if let Label::Basin(b) = label {
+                    self.basins[b].count += 1;
+                    self.basins[b].iterations.add(endpoints[i].iterations, 1);
+                }
+            }
+        }
+        for label in &labels {
+            match label {
+                Label::Moving => self.moving += 1,
+                Label::Plateau => self.plateau += 1,
+                Label::Escaped => self.escaped += 1,
+                Label::NonFinite => self.nonfinite += 1,
+                Label::Basin(_) => {}
+            }
+        }
+        labels
+    }
+
+    /// Adds another summary's counts; returns where each of its basins went.
+    pub fn merge(&mut self, other: &Summary) -> Vec<usize> {
+        self.walkers += other.walkers;
+        self.moving += other.moving;
+        self.plateau += other.plateau;
+        self.escaped += other.escaped;
+        self.nonfinite += other.nonfinite;
+        other
+            .basins
+            .iter()
+            .map(|b| {
+                let i = self.insert(Basin { count: 0, iterations: IterationHistogram::default(), ..b.clone() });
+                self.basins[i].count += b.count;
+                self.basins[i].iterations.merge(&b.iterations);
+                i
+            })
+            .collect()
+    }
+
+    /// Finds the basin at `basin.point` (or adds it, with no walkers yet).
+    /// Of two coinciding polished points the lower (f, x, y) is kept, so
+    /// the result does not depend on the order of insertion.
+    fn insert(&mut self, basin: Basin) -> usize {
+        let same = |b: &Basin| (0..2).all(|k| (b.point[k] - basin.point[k]).abs() <= MERGE_TOL * (1.0 + basin.point[k].abs()));
+        if let Some(i) = self.basins.iter().position(same) {
+            let kept = &mut self.basins[i];
+            if (basin.f, basin.point[0], basin.point[1]) < (kept.f, kept.point[0], kept.point[1]) {
+                kept.point = basin.point;
+                kept.f = basin.f;
+                kept.eigenvalues = basin.eigenvalues;
+            }
+            return i;
+        }
+        self.basins.push(Basin { count: 0, iterations: IterationHistogram::default(), ..basin });
+        self.basins.len() - 1
+    }
+
+    /// The lowest minimum reached.
+    pub fn best_minimum(&self) -> Option<&Basin> {
+        self.basins.iter().filter(|b| b.kind == Kind::Minimum && b.count > 0).min_by(|a, b| a.f.total_cmp(&b.f))
+    }
+
+    /// Basin indices in report order: minima by f, then saddles, then maxima.
+    pub fn report_order(&self) -> Vec<usize> {
+        let rank = |k: Kind| match k {
+            Kind::Minimum => 0,
+            Kind::Saddle => 1,
+            Kind::Maximum => 2,
+        };
+        let mut order: Vec<usize> = (0..self.basins.len()).filter(|&i| self.basins[i].count > 0).collect();
+        order.sort_by(|&a, &b| {
+            let (a, b) = (&self.basins[a], &self.basins[b]);
+            rank(a.kind).cmp(&rank(b.kind)).then(a.f.total_cmp(&b.f))
+        });
+        order
+    }
+}
+
+/// The class of one endpoint on its own; `Basin(usize::MAX)` marks a
+/// candidate for clustering.
+fn classify_walker(e: &Endpoint, params: &BasinParams) -> Label {
+    match e.status {
+        Status::Escaped => return Label::Escaped,
+        Status::NonFinite => return Label::NonFinite,
+        Status::Moving if !(e.grad_norm < params.settle_tol) => return Label::Moving,
+        Status::Moving | Status::Converged => {}
+    }
+    match newton_step(params.surface, e.point) {
+        Some(step) if step.hypot(0.0) <= params.cluster_radius => Label::Basin(usize::MAX),
+        _ => Label::Plateau,
+    }
+}
+
+/// Length of the Newton step H^-1 grad f at `p`, or None where the Hessian
+/// is singular.
+fn newton_step(surface: Surface, p: [f64; 2]) -> Option<f64> {
+    newton_delta(surface, p).map(|d| d[0].hypot(d[1]))
+}
+
+/// The Newton step H^-1 grad f at `p` (to subtract), in f64.
+fn newton_delta(surface: Surface, p: [f64; 2]) -> Option<[f64; 2]> {
+    let g = surface.gradient(p);
+    let h = surface.hessian(p);
+    let det = h[0][0] * h[1][1] - h[0][1] * h[1][0];
+    let d = [(h[1][1] * g[0] - h[0][1] * g[1]) / det, (h[0][0] * g[1] - h[1][0] * g[0]) / det];
+    (det != 0.0 && d[0].is_finite() && d[1].is_finite()).then_some(d)
+}
+
+/// Newton's method on the gradient from `start`. None when it wanders more
+/// than a few cluster radii, does not converge, or ends on a degenerate
+/// Hessian: then the walkers there are on a plateau, not at a critical point.
+pub fn polish(surface: Surface, start: [f64; 2], radius: f64) -> Option<Basin> {
+    let mut p = start;
+    for _ in 0..100 {
+        let d = newton_delta(surface, p)?;
+        p = [p[0] - d[0], p[1] - d[1]];
+        if (p[0] - start[0]).hypot(p[1] - start[1]) > 4.0 * radius {
+            return None;
+        }
+        if d[0].hypot(d[1]) <= 1e-15 * (1.0 + p[0].hypot(p[1])) {
+            break;
+        }
+    }
+    let g = surface.gradient(p);
+    let eig = eigenvalues(surface.hessian(p));
+    let scale = eig[0].abs().max(eig[1].abs()).max(1.0);
+    if g[0].hypot(g[1]) > 1e-9 * scale || eig[0].abs().min(eig[1].abs()) < 1e-9 * scale {
+        return None;
+    }
+    let kind = match (eig[0] > 0.0, eig[1] > 0.0) {
+        (true, true) => Kind::Minimum,
+        (false, false) => Kind::Maximum,
+        _ => Kind::Saddle,
+    };
+    Some(Basin { point: p, f: surface.value(p), kind, eigenvalues: eig, count: 0, iterations: IterationHistogram::default() })
+}
+
+/// Groups candidates whose endpoints lie in the same or neighbouring cells
+/// of a grid with cell size `radius`. Linear in candidates.
+fn cluster(endpoints: &[Endpoint], candidates: &[usize], radius: f64) -> Vec<Vec<usize>> {
+    let cell_of = |i: usize| {
+        let p = endpoints[i].point;
+        ((p[0] / radius).floor() as i64, (p[1] / radius).floor() as i64)
+    };
+    let mut cells: HashMap<(i64, i64), usize> = HashMap::new();
+    let mut members: Vec<Vec<usize>> = Vec::new();
+    for &i in candidates {
+        let id = *cells.entry(cell_of(i)).or_insert_with(|| {
+            members.push(Vec::new());
+            members.len() - 1
+        });
+        members[id].push(i);
+    }
+    let mut parent: Vec<usize> = (0..members.len()).collect();
+    fn root(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        i
+    }
+    for (&(cx, cy), &id) in &cells {
+        for (dx, dy) in [(1, -1), (1, 0), (1, 1), (0, 1)] {
+            if let Some(&other) = cells.get(&(cx + dx, cy + dy)) {
+                let (a, b) = (root(&mut parent, id), root(&mut parent, other));
+                parent[a.max(b)] = a.min(b);
+            }
+        }
+    }
+    let mut groups: HashMap<usize, Vec<usize>> = HashMap::new();
+    for id in 0..members.len() {
+        let r = root(&mut parent, id);
+        groups.entry(r).or_default().extend_from_slice(&members[id]);
+    }
+    let mut out: Vec<Vec<usize>> = groups.into_values().collect();
+    out.sort_by_key(|g| g[0]);
+    out
+}
+
+/// 95% Wilson score interval for `k` successes in `n` trials.
+pub fn wilson95(k: u64, n: u64) -> [f64; 2] {
+    if n == 0 {
+        return [0.0, 1.0];
+    }
+    let z = 1.959_963_984_540_054;
+    let (n, p) = (n as f64, k as f64 / n as f64);
+    let denom = 1.0 + z * z / n;
+    let centre = (p + z * z / (2.0 * n)) / denom;
+    let half = z / denom * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt();
+    [(centre - half).max(0.0), (centre + half).min(1.0)]
+}
+
+/// Random restarts needed for a 99% chance that at least one reaches a
+/// basin each start reaches with probability `p`: ceil(ln 0.01 / ln(1-p)).
+pub fn restarts_for_99(p: f64) -> Option<u64> {
+    if !(p > 0.0) {
+        return None;
+    }
+    if p >= 1.0 {
+        return Some(1);
+    }
+    Some(((0.01f64).ln() / (1.0 - p).ln()).ceil().max(1.0) as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use approx::assert_relative_eq;
+
+    #[test]
+    fn wilson_matches_textbook_value() {
+        // 50 of 100: 0.4038 to 0.5962 (Wilson 1927; e.g. Newcombe 1998).
+        let [lo, hi] = wilson95(50, 100);
+        assert_relative_eq!(lo, 0.4038, epsilon = 1e-4);
+        assert_relative_eq!(hi, 0.5962, epsilon = 1e-4);
+    }
+
+    #[test]
+    fn restarts_for_half_is_seven() {
+        // 1 - 0.5^7 = 0.992 >= 0.99 > 1 - 0.5^6.
+        assert_eq!(restarts_for_99(0.5), Some(7));
+        assert_eq!(restarts_for_99(1.0), Some(1));
+        assert_eq!(restarts_for_99(0.0), None);
+    }
+
+    #[test]
+    fn histogram_quantiles() {
+        let mut h = IterationHistogram::default();
+        for v in 1..=10 {
+            h.add(v, 1);
+        }
+        assert_eq!(h.quantile(0.5), Some(5));
+        assert_eq!(h.quantile(0.9), Some(9));
+    }
+
+    #[test]
+    fn polish_finds_every_known_peaks_point() {
+        for k in Surface::Peaks.known_points() {
+            let b = polish(Surface::Peaks, [k.point[0] + 3e-3, k.point[1] - 3e-3], 1e-2).expect("polishes");
+            assert_eq!(b.kind, k.kind);
+            assert!((b.point[0] - k.point[0]).abs() < 1e-6 && (b.point[1] - k.point[1]).abs() < 1e-6, "{b:?}");
+            assert!((b.f - k.f).abs() < 1e-6);
+        }
+    }
+
+    #[test]
+    fn polish_refuses_the_flat_outskirts() {
+        assert!(polish(Surface::Peaks, [3.8, -3.5], 1e-2).is_none());
+    }
+}

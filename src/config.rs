@@ -1,0 +1,371 @@
+//! `RunConfig`: plain, validated data. Every bad value is refused here, with
+//! a one-line message, before any device is touched or file written.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::error::{Result, input};
+use crate::starts;
+use crate::surface::Surface;
+
+/// Most walkers one run accepts (the walker index is 40 bits wide in the
+/// start hash's contract; chunks stream, so memory does not grow with it).
+pub const MAX_WALKERS: u64 = 1 << 40;
+/// Largest finite coordinate accepted for a start or a region edge.
+pub const MAX_COORDINATE: f64 = 1e15;
+
+/// An axis-aligned box [x0, x1] x [y0, y1].
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Region {
+    pub x: [f64; 2],
+    pub y: [f64; 2],
+}
+
+impl Region {
+    pub fn width(&self, axis: usize) -> f64 {
+        let r = [self.x, self.y][axis];
+        r[1] - r[0]
+    }
+
+    pub fn centre(&self) -> [f64; 2] {
+        [0.5 * (self.x[0] + self.x[1]), 0.5 * (self.y[0] + self.y[1])]
+    }
+
+    /// [xmin, xmax, ymin, ymax], the order the CLI and the JSON use.
+    pub fn as_array(&self) -> [f64; 4] {
+        [self.x[0], self.x[1], self.y[0], self.y[1]]
+    }
+
+    /// The box `factor` half-widths from the centre on each axis: walkers
+    /// outside it have escaped.
+    pub fn scaled(&self, factor: f64) -> Region {
+        let [cx, cy] = self.centre();
+        let (hx, hy) = (0.5 * self.width(0) * factor, 0.5 * self.width(1) * factor);
+        Region { x: [cx - hx, cx + hx], y: [cy - hy, cy + hy] }
+    }
+
+    fn validate(&self) -> Result<()> {
+        let v = self.as_array();
+        if v.iter().any(|c| !c.is_finite() || c.abs() > MAX_COORDINATE) {
+            return Err(input(format!("--region {}: every edge must be a finite number", fmt_region(v))));
+        }
+        if self.x[0] >= self.x[1] || self.y[0] >= self.y[1] {
+            return Err(input(format!(
+                "--region {}: expected XMIN < XMAX and YMIN < YMAX (the region is empty or inverted)",
+                fmt_region(v)
+            )));
+        }
+        Ok(())
+    }
+}
+
+fn fmt_region(v: [f64; 4]) -> String {
+    v.map(|c| c.to_string()).join(",")
+}
+
+/// Where the walkers start.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Starts {
+    /// Hashed uniform points in the region, a pure function of (seed, index).
+    Uniform,
+    /// Cell centres of a cols x rows lattice over the region.
+    Grid { cols: u32, rows: u32 },
+    /// Explicit points: one `--start`, or the rows of `--starts-file`.
+    Points { source: String, points: Vec<[f64; 2]> },
+}
+
+impl Starts {
+    /// Short name for the header and the JSON `config.starts`.
+    pub fn describe(&self) -> String {
+        match self {
+            Starts::Uniform => "uniform".into(),
+            Starts::Grid { cols, rows } => format!("grid {cols}x{rows}"),
+            Starts::Points { source, .. } => source.clone(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    /// Single precision: the GPU's arithmetic, mirrored on the CPU.
+    F32,
+    /// Double precision on the CPU: the accuracy reference.
+    F64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    /// A hardware GPU when there is one, else the CPU engine.
+    Auto,
+    Cpu,
+    Gpu,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Optimizer {
+    /// Plain gradient descent: p <- p - lr * grad f(p).
+    Gd,
+}
+
+impl Precision {
+    pub fn name(self) -> &'static str {
+        match self {
+            Precision::F32 => "f32",
+            Precision::F64 => "f64",
+        }
+    }
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Auto => "auto",
+            Backend::Cpu => "cpu",
+            Backend::Gpu => "gpu",
+        }
+    }
+}
+
+impl Optimizer {
+    pub fn name(self) -> &'static str {
+        match self {
+            Optimizer::Gd => "gd",
+        }
+    }
+}
+
+/// Files the user asked for.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Outputs {
+    pub json: Option<PathBuf>,
+    pub csv_basins: Option<PathBuf>,
+    pub csv_endpoints: Option<PathBuf>,
+}
+
+impl Outputs {
+    fn validate(&self) -> Result<()> {
+        let named = [("--json", &self.json), ("--csv-basins", &self.csv_basins), ("--csv-endpoints", &self.csv_endpoints)];
+        for (flag, path) in named {
+            if let Some(path) = path {
+                check_output_path(flag, path)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Refuses an output path whose folder does not exist or that names a folder.
+pub fn check_output_path(flag: &str, path: &Path) -> Result<()> {
+    if path.as_os_str().is_empty() || path.is_dir() {
+        return Err(input(format!("{flag} {}: expected a file name, not a folder", path.display())));
+    }
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if !parent.is_dir() {
+        return Err(input(format!("{flag} {}: folder {} does not exist", path.display(), parent.display())));
+    }
+    Ok(())
+}
+
+/// One run, validated.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunConfig {
+    pub surface: Surface,
+    pub region: Region,
+    pub walkers: u64,
+    pub steps: u32,
+    pub lr: f64,
+    pub tol: f64,
+    pub seed: u64,
+    pub starts: Starts,
+    pub precision: Precision,
+    pub optimizer: Optimizer,
+    pub backend: Backend,
+    /// Escape bound, in half-widths of the region from its centre.
+    pub bound: f64,
+    /// Cell size for clustering endpoints, in region units.
+    pub cluster_radius: f64,
+    /// Walkers per chunk; `None` lets the engine choose.
+    pub chunk: Option<u64>,
+    /// Most steps in one GPU dispatch.
+    pub steps_per_dispatch: u32,
+    /// Picks the GPU adapter whose name contains this text.
+    pub adapter: Option<String>,
+    pub outputs: Outputs,
+}
+
+impl RunConfig {
+    /// The defaults of `multistart` with no options: 100,000 uniform walkers
+    /// on peaks over [-2,2]^2, lr 0.01, 1000 steps.
+    pub fn new(surface: Surface) -> Self {
+        RunConfig {
+            surface,
+            region: surface.default_region(),
+            walkers: 100_000,
+            steps: 1000,
+            lr: 0.01,
+            tol: 1e-4,
+            seed: 1,
+            starts: Starts::Uniform,
+            precision: Precision::F32,
+            optimizer: Optimizer::Gd,
+            backend: Backend::Auto,
+            bound: 10.0,
+            cluster_radius: 1e-2,
+            chunk: None,
+            steps_per_dispatch: 250,
+            adapter: None,
+            outputs: Outputs::default(),
+        }
+    }
+
+    /// Checks every value; the first bad one is returned as one line.
+    pub fn validate(self) -> Result<Self> {
+        let walkers = self.walkers;
+        if walkers == 0 || walkers > MAX_WALKERS {
+            return Err(input(format!("--walkers {walkers}: expected 1 to {MAX_WALKERS} (2^40)")));
+        }
+        if self.steps == 0 {
+            return Err(input("--steps 0: expected at least 1 step"));
+        }
+        if !(self.lr.is_finite() && self.lr > 0.0) {
+            return Err(input(format!("--lr {}: expected a finite learning rate above 0", self.lr)));
+        }
+        if !(self.tol.is_finite() && self.tol >= 0.0) {
+            return Err(input(format!("--tol {}: expected a finite tolerance of 0 or more", self.tol)));
+        }
+        self.region.validate()?;
+        if !(self.bound.is_finite() && self.bound >= 1.0) {
+            return Err(input(format!("--bound {}: expected a finite factor of 1 or more", self.bound)));
+        }
+        if !(self.cluster_radius.is_finite() && self.cluster_radius > 0.0) {
+            return Err(input(format!("--cluster-radius {}: expected a finite radius above 0", self.cluster_radius)));
+        }
+        if self.steps_per_dispatch == 0 {
+            return Err(input("--steps-per-dispatch 0: expected at least 1"));
+        }
+        if self.chunk == Some(0) {
+            return Err(input("--chunk 0: expected at least 1 walker per chunk"));
+        }
+        match &self.starts {
+            Starts::Grid { cols, rows } => {
+                if *cols == 0 || *rows == 0 || (*cols as u64) * (*rows as u64) != walkers {
+                    return Err(input(format!("grid {cols}x{rows} does not give {walkers} walkers")));
+                }
+            }
+            Starts::Points { points, source } => {
+                if points.len() as u64 != walkers {
+                    return Err(input(format!("{source} gives {} walkers, not {walkers}", points.len())));
+                }
+                if let Some(p) = points.iter().find(|p| p.iter().any(|c| !c.is_finite() || c.abs() > MAX_COORDINATE)) {
+                    return Err(input(format!("start {},{}: expected finite coordinates", p[0], p[1])));
+                }
+            }
+            Starts::Uniform => {}
+        }
+        if self.backend == Backend::Gpu && self.precision == Precision::F64 {
+            return Err(input("--precision f64 runs on the CPU only: the GPU engine is f32 (use --backend cpu)"));
+        }
+        self.outputs.validate()?;
+        Ok(self)
+    }
+
+    /// The threshold on |grad f| below which a walker's endpoint counts as
+    /// settled: `tol`, or with `--tol 0` (every step runs) the default 1e-4.
+    pub fn settle_tol(&self) -> f64 {
+        if self.tol > 0.0 { self.tol } else { 1e-4 }
+    }
+
+    /// The escape box: `bound` half-widths around the region's centre.
+    pub fn escape_box(&self) -> Region {
+        self.region.scaled(self.bound)
+    }
+}
+
+/// Parses "X,Y,..." into exactly N finite numbers.
+pub fn parse_numbers<const N: usize>(flag: &str, text: &str) -> Result<[f64; N]> {
+    let parts: Vec<&str> = text.split(',').map(str::trim).collect();
+    let bad = || input(format!("{flag} {text}: expected {N} comma-separated numbers"));
+    if parts.len() != N {
+        return Err(bad());
+    }
+    let mut out = [0.0; N];
+    for (slot, part) in out.iter_mut().zip(&parts) {
+        let v: f64 = part.parse().map_err(|_| bad())?;
+        if !v.is_finite() || v.abs() > MAX_COORDINATE {
+            return Err(input(format!("{flag} {text}: '{part}' is not a finite number")));
+        }
+        *slot = v;
+    }
+    Ok(out)
+}
+
+/// Parses "WxH" into (cols, rows), each at least 1.
+pub fn parse_grid(text: &str) -> Result<(u32, u32)> {
+    let bad = || input(format!("--grid {text}: expected WxH with whole numbers of at least 1, such as 800x800"));
+    let (w, h) = text.split_once(['x', 'X']).ok_or_else(bad)?;
+    let (w, h): (u32, u32) = (w.trim().parse().map_err(|_| bad())?, h.trim().parse().map_err(|_| bad())?);
+    if w == 0 || h == 0 {
+        return Err(bad());
+    }
+    Ok((w, h))
+}
+
+/// Parses a walker count: "100000", "100_000" or "1e5".
+pub fn parse_count(text: &str) -> Result<u64, String> {
+    let clean = text.replace('_', "");
+    if let Ok(n) = clean.parse::<u64>() {
+        return Ok(n);
+    }
+    match clean.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= u64::MAX as f64 => Ok(v as u64),
+        _ => Err(format!("'{text}' is not a whole number of walkers")),
+    }
+}
+
+/// The nearest square lattice to `walkers`: side = round(sqrt(walkers)).
+pub fn nearest_square(walkers: u64) -> (u32, u32) {
+    let side = ((walkers as f64).sqrt().round() as u32).max(1);
+    (side, side)
+}
+
+/// Reads the starts file named on the command line into `Starts::Points`.
+pub fn starts_from_file(path: &Path) -> Result<Starts> {
+    let points = starts::read_starts_file(path)?;
+    Ok(Starts::Points { source: format!("file {}", path.display()), points })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_validate() {
+        assert!(RunConfig::new(Surface::Peaks).validate().is_ok());
+    }
+
+    #[test]
+    fn counts_parse_in_three_spellings() {
+        assert_eq!(parse_count("100000"), Ok(100_000));
+        assert_eq!(parse_count("100_000"), Ok(100_000));
+        assert_eq!(parse_count("1e5"), Ok(100_000));
+        assert!(parse_count("1.5").is_err());
+        assert!(parse_count("-3").is_err());
+    }
+
+    #[test]
+    fn grid_parses() {
+        assert_eq!(parse_grid("800x600").unwrap(), (800, 600));
+        assert!(parse_grid("800").is_err());
+        assert!(parse_grid("0x5").is_err());
+    }
+
+    #[test]
+    fn escape_box_is_scaled_about_the_centre() {
+        let r = Region { x: [0.0, 2.0], y: [-1.0, 1.0] };
+        assert_eq!(r.scaled(10.0), Region { x: [-9.0, 11.0], y: [-10.0, 10.0] });
+    }
+}

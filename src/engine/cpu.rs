@@ -1,0 +1,90 @@
+//! The CPU engine: the descent of `engine::advance`, one walker per rayon
+//! task, in f32 (the GPU's twin) or f64 (the accuracy reference).
+
+use std::ops::Range;
+
+use num_traits::Float;
+use rayon::prelude::*;
+
+use super::{DeviceInfo, Endpoint, Engine, StepParams, WalkerState, advance, finish};
+use crate::config::{Precision, RunConfig};
+use crate::error::Result;
+use crate::starts;
+
+pub struct CpuEngine {
+    device: DeviceInfo,
+}
+
+impl CpuEngine {
+    pub fn new() -> Self {
+        CpuEngine {
+            device: DeviceInfo {
+                backend: "cpu",
+                name: cpu_model(),
+                api: "rayon".into(),
+                driver: None,
+                threads: Some(rayon::current_num_threads()),
+            },
+        }
+    }
+}
+
+impl Default for CpuEngine {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Engine for CpuEngine {
+    fn device(&self) -> &DeviceInfo {
+        &self.device
+    }
+
+    fn preferred_chunk(&self) -> u64 {
+        1 << 20
+    }
+
+    fn descend(&mut self, config: &RunConfig, range: Range<u64>) -> Result<Vec<Endpoint>> {
+        Ok(match config.precision {
+            Precision::F32 => descend_range::<f32>(config, range),
+            Precision::F64 => descend_range::<f64>(config, range),
+        })
+    }
+}
+
+fn descend_range<T: Float + Send + Sync>(config: &RunConfig, range: Range<u64>) -> Vec<Endpoint> {
+    let params = StepParams::<T>::new(config);
+    let start_of = starts::StartFn::<T>::new(config);
+    range
+        .into_par_iter()
+        .map(|index| {
+            let p = start_of.point(index);
+            let mut w = WalkerState { p, iterations: 0, status: super::Status::Moving };
+            advance(config.surface, &mut w, config.steps, &params);
+            let (f, grad_norm) = finish(config.surface, &w);
+            let wide = |v: T| v.to_f64().unwrap_or(f64::NAN);
+            Endpoint {
+                index,
+                start: p.map(wide),
+                point: w.p.map(wide),
+                f: wide(f),
+                grad_norm: wide(grad_norm),
+                iterations: w.iterations,
+                status: w.status,
+            }
+        })
+        .collect()
+}
+
+/// The CPU's model name, from /proc/cpuinfo where there is one.
+pub fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_string())
+        })
+        .unwrap_or_else(|| std::env::consts::ARCH.to_string())
+}

@@ -1,0 +1,19 @@
+//! multistart: many independent gradient-descent walkers on a surface at
+//! once, on the GPU (a WGSL compute shader through wgpu) or the CPU, their
+//! endpoints grouped into basins and reported with confidence intervals.
+//!
+//! Data flows one way:
+//! `cli` -> `config::RunConfig` -> `engine` (chunk by chunk, starts from
+//! `starts`) -> `basins::Summary` -> `report`.
+
+pub mod basins;
+pub mod cli;
+pub mod config;
+pub mod engine;
+pub mod error;
+pub mod report;
+pub mod run;
+pub mod starts;
+pub mod surface;
+
+pub use error::{Error, Result};

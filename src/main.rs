@@ -1,0 +1,72 @@
+//! The `multistart` binary: parse, run, report; errors become one line on
+//! stderr and an exit code (2 bad input, 1 run-time failure).
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::Parser;
+use multistart::cli::{Cli, Command};
+use multistart::engine::Engine;
+use multistart::engine::cpu::CpuEngine;
+use multistart::config::{Backend, RunConfig};
+use multistart::report::{self, Report};
+use multistart::{Error, Result};
+
+fn main() -> ExitCode {
+    let started = Instant::now();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => {
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            // clap's message, kept to its first line.
+            let text = e.to_string();
+            eprintln!("{}", text.lines().next().unwrap_or("error: bad arguments"));
+            return ExitCode::from(2);
+        }
+    };
+    let result = match cli.command {
+        Some(Command::Devices) => Err(Error::NoAdapter("the GPU engine is not built yet".into())),
+        None => cli.run.into_config().and_then(|config| run(&config, started)),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(e.exit_code() as u8)
+        }
+    }
+}
+
+fn run(config: &RunConfig, started: Instant) -> Result<()> {
+    let mut engine = select_engine(config)?;
+    let outcome = multistart::run::run(config, engine.as_mut(), started)?;
+    let report = Report::new(config, engine.device(), &outcome);
+    let o = &config.outputs;
+    if let Some(path) = &o.json {
+        report::write_json(path, &report)?;
+    }
+    if let Some(path) = &o.csv_basins {
+        report::write_csv_basins(path, &report)?;
+    }
+    if let (Some(path), Some(endpoints)) = (&o.csv_endpoints, &outcome.endpoints) {
+        let mut ids = vec![0; outcome.summary.basins.len()];
+        for (rank, i) in outcome.summary.report_order().into_iter().enumerate() {
+            ids[i] = rank + 1;
+        }
+        report::write_csv_endpoints(path, endpoints, &ids)?;
+    }
+    let mut stdout = std::io::stdout().lock();
+    report::print_table(&mut stdout, &report).and_then(|_| stdout.flush()).ok();
+    Ok(())
+}
+
+fn select_engine(config: &RunConfig) -> Result<Box<dyn Engine>> {
+    match config.backend {
+        Backend::Gpu => Err(Error::Input("--backend gpu: the GPU engine is not built yet; use --backend cpu".into())),
+        Backend::Auto | Backend::Cpu => Ok(Box::new(CpuEngine::new())),
+    }
+}

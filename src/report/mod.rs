@@ -1,0 +1,177 @@
+//! The report: built once from the run's outcome, then printed as a table
+//! (stdout) or written as JSON and CSV (files, written atomically).
+
+mod files;
+mod table;
+
+pub use files::{write_csv_basins, write_csv_endpoints, write_json, write_atomic};
+pub use table::print_table;
+
+use serde::Serialize;
+
+use crate::basins::{Summary, restarts_for_99, wilson95};
+use crate::config::RunConfig;
+use crate::engine::DeviceInfo;
+use crate::run::{Outcome, Timing};
+use crate::surface::{Kind, eigenvalues};
+
+/// The JSON contract: scripts rely on these keys.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    /// multistart's version.
+    pub version: &'static str,
+    pub surface: &'static str,
+    pub config: ConfigJson,
+    pub device: DeviceInfo,
+    pub timing: Timing,
+    /// Walker-steps actually taken, per second of descent.
+    pub walker_steps_per_s: f64,
+    /// Minima by f, then saddles, then maxima.
+    pub basins: Vec<BasinRow>,
+    /// Walkers still moving when the step budget ran out.
+    pub moving: u64,
+    /// Walkers that settled on a flat plateau with no critical point.
+    pub plateau: u64,
+    /// Walkers that left the escape bound.
+    pub escaped: u64,
+    /// Walkers whose position became NaN or infinite.
+    pub nonfinite: u64,
+    /// Random restarts for a 99% chance of reaching the best minimum found.
+    pub restarts_for_99: Option<u64>,
+    /// Lines that explain surprising results.
+    pub warnings: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ConfigJson {
+    pub walkers: u64,
+    pub steps: u32,
+    pub lr: f64,
+    pub tol: f64,
+    pub seed: u64,
+    /// [xmin, xmax, ymin, ymax]
+    pub region: [f64; 4],
+    pub starts: String,
+    pub precision: crate::config::Precision,
+    pub optimizer: crate::config::Optimizer,
+    /// The backend asked for: auto, cpu or gpu (`device.backend` is the one used).
+    pub backend: crate::config::Backend,
+    /// Escape bound, in half-widths of the region from its centre.
+    pub bound: f64,
+    pub cluster_radius: f64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct BasinRow {
+    /// 1-based, in report order.
+    pub id: usize,
+    pub kind: Kind,
+    /// The lowest minimum reached.
+    pub best: bool,
+    /// Whether this is the surface's known global minimum (null when the
+    /// surface does not know it).
+    pub global: Option<bool>,
+    pub point: [f64; 2],
+    pub f: f64,
+    pub count: u64,
+    /// count / walkers.
+    pub fraction: f64,
+    /// 95% Wilson interval of the fraction.
+    pub ci95: [f64; 2],
+    pub median_iterations: Option<u32>,
+    pub p90_iterations: Option<u32>,
+    /// Hessian eigenvalues, ascending.
+    pub eigenvalues: [f64; 2],
+    /// 2 / lambda_max, for minima.
+    pub max_stable_lr: Option<f64>,
+}
+
+impl Report {
+    pub fn new(config: &RunConfig, device: &DeviceInfo, outcome: &Outcome) -> Report {
+        let s = &outcome.summary;
+        let n = s.walkers;
+        let best = s.best_minimum().map(|b| b.point);
+        let global = config.surface.global_minimum();
+        let basins = s
+            .report_order()
+            .into_iter()
+            .enumerate()
+            .map(|(rank, i)| {
+                let b = &s.basins[i];
+                BasinRow {
+                    id: rank + 1,
+                    kind: b.kind,
+                    best: Some(b.point) == best,
+                    global: global.map(|g| b.kind == Kind::Minimum && near(b.point, g.point, 1e-5)),
+                    point: b.point,
+                    f: b.f,
+                    count: b.count,
+                    fraction: b.count as f64 / n as f64,
+                    ci95: wilson95(b.count, n),
+                    median_iterations: b.iterations.quantile(0.5),
+                    p90_iterations: b.iterations.quantile(0.9),
+                    eigenvalues: b.eigenvalues,
+                    max_stable_lr: b.max_stable_lr(),
+                }
+            })
+            .collect::<Vec<_>>();
+        let best_fraction = basins.iter().find(|b| b.best).map_or(0.0, |b| b.fraction);
+        Report {
+            version: env!("CARGO_PKG_VERSION"),
+            surface: config.surface.name(),
+            config: ConfigJson {
+                walkers: config.walkers,
+                steps: config.steps,
+                lr: config.lr,
+                tol: config.tol,
+                seed: config.seed,
+                region: config.region.as_array(),
+                starts: config.starts.describe(),
+                precision: config.precision,
+                optimizer: config.optimizer,
+                backend: config.backend,
+                bound: config.bound,
+                cluster_radius: config.cluster_radius,
+            },
+            device: device.clone(),
+            timing: outcome.timing,
+            walker_steps_per_s: outcome.walker_steps as f64 / outcome.timing.descent_s.max(1e-12),
+            basins,
+            moving: s.moving,
+            plateau: s.plateau,
+            escaped: s.escaped,
+            nonfinite: s.nonfinite,
+            restarts_for_99: restarts_for_99(best_fraction),
+            warnings: warnings(config, s),
+        }
+    }
+}
+
+fn near(a: [f64; 2], b: [f64; 2], tol: f64) -> bool {
+    (a[0] - b[0]).abs() <= tol && (a[1] - b[1]).abs() <= tol
+}
+
+/// Explanations the table alone would leave out.
+fn warnings(config: &RunConfig, s: &Summary) -> Vec<String> {
+    let mut out = Vec::new();
+    for k in config.surface.known_points().iter().filter(|k| k.kind == Kind::Minimum) {
+        let lambda_max = eigenvalues(config.surface.hessian(k.point))[1];
+        let limit = 2.0 / lambda_max;
+        if config.lr >= limit {
+            let which = if k.global { "the global minimum" } else { "the minimum" };
+            out.push(format!(
+                "lr {} is at or above 2/lambda_max = {:.4} of {which} at ({:.6}, {:.6}) (largest Hessian eigenvalue {:.2}): \
+                 plain gradient descent overshoots it and no walker can settle there",
+                config.lr, limit, k.point[0], k.point[1], lambda_max
+            ));
+        }
+    }
+    if s.walkers > 0 && s.moving as f64 > 0.01 * s.walkers as f64 {
+        out.push(format!(
+            "{:.1}% of walkers were still moving after {} steps: raise --steps to let them settle",
+            100.0 * s.moving as f64 / s.walkers as f64,
+            config.steps
+        ));
+    }
+    out
+}

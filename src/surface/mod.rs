@@ -1,0 +1,116 @@
+//! Surfaces z = f(x, y): value and gradient generic over the float type
+//! (the f32 versions mirror the WGSL snippets line for line), the Hessian
+//! in f64 for the host, a default region and the known critical points.
+//!
+//! A new surface is a new module and a new variant here; the engines only
+//! call the methods below.
+
+pub mod peaks;
+
+use num_traits::Float;
+use serde::{Deserialize, Serialize};
+
+use crate::config::Region;
+
+/// What a critical point is, by the signs of its Hessian's eigenvalues.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Minimum,
+    Saddle,
+    Maximum,
+}
+
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Minimum => "minimum",
+            Kind::Saddle => "saddle",
+            Kind::Maximum => "maximum",
+        }
+    }
+}
+
+/// A critical point known in closed form or from the literature.
+#[derive(Clone, Copy, Debug)]
+pub struct KnownPoint {
+    pub kind: Kind,
+    pub point: [f64; 2],
+    pub f: f64,
+    /// The lowest minimum of the surface.
+    pub global: bool,
+}
+
+/// The built-in surfaces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Surface {
+    /// MATLAB's peaks: three minima, three saddles, three maxima in [-3,3]^2.
+    Peaks,
+}
+
+impl Surface {
+    pub fn name(self) -> &'static str {
+        match self {
+            Surface::Peaks => "peaks",
+        }
+    }
+
+    pub fn default_region(self) -> Region {
+        match self {
+            Surface::Peaks => peaks::DEFAULT_REGION,
+        }
+    }
+
+    pub fn known_points(self) -> &'static [KnownPoint] {
+        match self {
+            Surface::Peaks => &peaks::CRITICAL_POINTS,
+        }
+    }
+
+    /// The WGSL snippet defining `surface_value` and `surface_gradient`.
+    pub fn wgsl(self) -> &'static str {
+        match self {
+            Surface::Peaks => include_str!("../../shaders/surfaces/peaks.wgsl"),
+        }
+    }
+
+    #[inline(always)]
+    pub fn value<T: Float>(self, p: [T; 2]) -> T {
+        match self {
+            Surface::Peaks => peaks::value(p),
+        }
+    }
+
+    #[inline(always)]
+    pub fn gradient<T: Float>(self, p: [T; 2]) -> [T; 2] {
+        match self {
+            Surface::Peaks => peaks::gradient(p),
+        }
+    }
+
+    /// Hessian [[fxx, fxy], [fxy, fyy]], exact, in f64.
+    pub fn hessian(self, p: [f64; 2]) -> [[f64; 2]; 2] {
+        match self {
+            Surface::Peaks => peaks::hessian(p),
+        }
+    }
+
+    /// The lowest known minimum, if the surface knows it.
+    pub fn global_minimum(self) -> Option<KnownPoint> {
+        self.known_points().iter().copied().find(|k| k.global && k.kind == Kind::Minimum)
+    }
+}
+
+/// Eigenvalues of a symmetric 2x2 matrix, ascending.
+pub fn eigenvalues(h: [[f64; 2]; 2]) -> [f64; 2] {
+    let mean = 0.5 * (h[0][0] + h[1][1]);
+    let half_diff = 0.5 * (h[0][0] - h[1][1]);
+    let radius = half_diff.hypot(h[0][1]);
+    [mean - radius, mean + radius]
+}
+
+/// Converts an f64 constant to the engine's float type.
+#[inline(always)]
+pub(crate) fn c<T: Float>(v: f64) -> T {
+    T::from(v).expect("constant fits the float type")
+}

@@ -1,0 +1,107 @@
+//! MATLAB's peaks:
+//! f(x,y) = 3(1-x)^2 e^(-x^2-(y+1)^2) - 10(x/5 - x^3 - y^5) e^(-x^2-y^2) - 1/3 e^(-(x+1)^2-y^2).
+//!
+//! `value` and `gradient` mirror `shaders/surfaces/peaks.wgsl` line for line.
+
+use num_traits::Float;
+
+use super::{Kind, KnownPoint, c};
+use crate::config::Region;
+
+/// The course's "uniform between -2 and +2".
+pub const DEFAULT_REGION: Region = Region { x: [-2.0, 2.0], y: [-2.0, 2.0] };
+
+/// The nine critical points in [-3,3]^2 (to 6 decimals; see DESIGN.md).
+pub const CRITICAL_POINTS: [KnownPoint; 9] = [
+    KnownPoint { kind: Kind::Minimum, point: [0.228279, -1.625535], f: -6.551133, global: true },
+    KnownPoint { kind: Kind::Minimum, point: [-1.347396, 0.204519], f: -3.049849, global: false },
+    KnownPoint { kind: Kind::Minimum, point: [0.296446, 0.320196], f: -0.064936, global: false },
+    KnownPoint { kind: Kind::Saddle, point: [0.416323, -0.394145], f: 0.408548, global: false },
+    KnownPoint { kind: Kind::Saddle, point: [-0.265938, 0.466740], f: 0.788293, global: false },
+    KnownPoint { kind: Kind::Saddle, point: [1.098273, 0.854461], f: 2.249192, global: false },
+    KnownPoint { kind: Kind::Maximum, point: [1.285685, -0.004848], f: 3.592490, global: false },
+    KnownPoint { kind: Kind::Maximum, point: [-0.460025, -0.629197], f: 3.776581, global: false },
+    KnownPoint { kind: Kind::Maximum, point: [-0.009318, 1.581368], f: 8.106214, global: true },
+];
+
+#[inline(always)]
+pub fn value<T: Float>(p: [T; 2]) -> T {
+    let (x, y) = (p[0], p[1]);
+    let x2 = x * x;
+    let y2 = y * y;
+    let a = T::one() - x;
+    let yp = y + T::one();
+    let xp = x + T::one();
+    let e1 = (-x2 - yp * yp).exp();
+    let e2 = (-x2 - y2).exp();
+    let e3 = (-xp * xp - y2).exp();
+    let q = c::<T>(0.2) * x - x2 * x - y2 * y2 * y;
+    c::<T>(3.0) * a * a * e1 - c::<T>(10.0) * q * e2 - c::<T>(1.0 / 3.0) * e3
+}
+
+#[inline(always)]
+pub fn gradient<T: Float>(p: [T; 2]) -> [T; 2] {
+    let (x, y) = (p[0], p[1]);
+    let x2 = x * x;
+    let y2 = y * y;
+    let a = T::one() - x;
+    let yp = y + T::one();
+    let xp = x + T::one();
+    let e1 = (-x2 - yp * yp).exp();
+    let e2 = (-x2 - y2).exp();
+    let e3 = (-xp * xp - y2).exp();
+    let q = c::<T>(0.2) * x - x2 * x - y2 * y2 * y;
+    let gx = c::<T>(-6.0) * a * (T::one() + x * a) * e1
+        - c::<T>(10.0) * (c::<T>(0.2) - c::<T>(3.0) * x2 - c::<T>(2.0) * x * q) * e2
+        + c::<T>(2.0 / 3.0) * xp * e3;
+    let gy = c::<T>(-6.0) * a * a * yp * e1
+        + c::<T>(10.0) * y * (c::<T>(5.0) * y2 * y + c::<T>(2.0) * q) * e2
+        + c::<T>(2.0 / 3.0) * y * e3;
+    [gx, gy]
+}
+
+/// Exact Hessian. Each term of peaks is P(x,y) e^phi(x,y) with P a
+/// polynomial and phi a quadratic, so its second derivatives follow one
+/// product rule (`gaussian_term_hessian`).
+pub fn hessian(p: [f64; 2]) -> [[f64; 2]; 2] {
+    let (x, y) = (p[0], p[1]);
+    let a = 1.0 - x;
+    // Term 1: P = 3(1-x)^2, phi = -x^2 - (y+1)^2.
+    let t1 = gaussian_term_hessian(
+        [3.0 * a * a, -6.0 * a, 0.0, 6.0, 0.0, 0.0],
+        [-x * x - (y + 1.0) * (y + 1.0), -2.0 * x, -2.0 * (y + 1.0)],
+    );
+    // Term 2: P = -10(x/5 - x^3 - y^5) = -2x + 10x^3 + 10y^5, phi = -x^2 - y^2.
+    let t2 = gaussian_term_hessian(
+        [
+            -2.0 * x + 10.0 * x.powi(3) + 10.0 * y.powi(5),
+            -2.0 + 30.0 * x * x,
+            50.0 * y.powi(4),
+            60.0 * x,
+            0.0,
+            200.0 * y.powi(3),
+        ],
+        [-x * x - y * y, -2.0 * x, -2.0 * y],
+    );
+    // Term 3: P = -1/3, phi = -(x+1)^2 - y^2.
+    let t3 = gaussian_term_hessian(
+        [-1.0 / 3.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+        [-(x + 1.0) * (x + 1.0) - y * y, -2.0 * (x + 1.0), -2.0 * y],
+    );
+    let h = [0, 1, 2].map(|k| t1[k] + t2[k] + t3[k]);
+    [[h[0], h[1]], [h[1], h[2]]]
+}
+
+/// Second derivatives [hxx, hxy, hyy] of P e^phi, given
+/// P's [P, Px, Py, Pxx, Pxy, Pyy] and phi's [phi, phix, phiy] for a phi whose
+/// second derivatives are phixx = phiyy = -2, phixy = 0.
+fn gaussian_term_hessian(poly: [f64; 6], phi: [f64; 3]) -> [f64; 3] {
+    let [p, px, py, pxx, pxy, pyy] = poly;
+    let [phi, phx, phy] = phi;
+    let e = phi.exp();
+    [
+        (pxx + 2.0 * px * phx + p * (-2.0 + phx * phx)) * e,
+        (pxy + px * phy + py * phx + p * phx * phy) * e,
+        (pyy + 2.0 * py * phy + p * (-2.0 + phy * phy)) * e,
+    ]
+}

@@ -1,0 +1,164 @@
+//! The binary as a user runs it: tables, files, and bad input.
+
+use assert_cmd::Command;
+
+fn multistart() -> Command {
+    let mut cmd = Command::cargo_bin("multistart").unwrap();
+    cmd.env("XDG_RUNTIME_DIR", std::env::temp_dir());
+    cmd
+}
+
+/// Table rows of kind minimum.
+fn minima_rows(text: &str) -> usize {
+    text.lines().filter(|l| l.split_whitespace().nth(1) == Some("minimum")).count()
+}
+
+fn stdout_of(args: &[&str]) -> String {
+    let out = multistart().args(args).assert().success().get_output().stdout.clone();
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn default_cpu_run_prints_three_minima_and_the_classes() {
+    let text = stdout_of(&["--walkers", "20000", "--backend", "cpu"]);
+    assert!(text.contains("peaks on [-2, 2] x [-2, 2], 20,000 walkers x 1,000 steps"), "{text}");
+    assert_eq!(minima_rows(&text), 3, "{text}");
+    for needle in ["0.228279  -1.625535  -6.551133", "-1.347396   0.204519  -3.049849", "0.296446   0.320196  -0.064936"] {
+        assert!(text.contains(needle), "missing {needle}: {text}");
+    }
+    for class in ["moving", "plateau", "escaped", "nonfinite"] {
+        assert!(text.lines().any(|l| l.trim_start().starts_with(class)), "{class}: {text}");
+    }
+    assert!(text.contains("restarts for a 99% chance"), "{text}");
+}
+
+#[test]
+fn same_seed_prints_the_same_table() {
+    let strip = |t: String| t.lines().filter(|l| !l.contains("wall ")).collect::<Vec<_>>().join("\n");
+    let args = ["--walkers", "5000", "--backend", "cpu", "--seed", "42"];
+    assert_eq!(strip(stdout_of(&args)), strip(stdout_of(&args)));
+}
+
+#[test]
+fn single_start_matches_the_course_notes_to_1e9() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("e.csv");
+    stdout_of(&["--start", "0,1.4", "--tol", "0", "--precision", "f64", "--backend", "cpu", "--csv-endpoints", csv.to_str().unwrap()]);
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut rows = csv::Reader::from_reader(text.as_bytes());
+    let headers = rows.headers().unwrap().clone();
+    assert_eq!(headers.iter().collect::<Vec<_>>(), ["index", "x0", "y0", "x", "y", "f", "grad_norm", "iterations", "status", "basin", "class"]);
+    let row = rows.records().next().unwrap().unwrap();
+    let x: f64 = row[3].parse().unwrap();
+    let y: f64 = row[4].parse().unwrap();
+    assert!((x - 0.296445553846832).abs() < 1e-9 && (y - 0.320196247666835).abs() < 1e-9, "{x} {y}");
+    assert_eq!(&row[7], "1000");
+    assert_eq!(&row[10], "basin");
+}
+
+#[test]
+fn lr_above_the_stable_bound_says_why_the_global_minimum_is_empty() {
+    let text = stdout_of(&["--walkers", "20000", "--lr", "0.1", "--steps", "100", "--backend", "cpu"]);
+    assert!(!text.lines().filter(|l| !l.starts_with("warning")).any(|l| l.contains("-1.625535")), "{text}");
+    assert!(text.contains("warning: lr 0.1 is at or above 2/lambda_max = 0.0663 of the global minimum"), "{text}");
+}
+
+#[test]
+fn json_has_the_contract_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.json");
+    stdout_of(&["--walkers", "10000", "--backend", "cpu", "--json", path.to_str().unwrap()]);
+    let j: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    for key in ["version", "surface", "config", "device", "timing", "basins", "moving", "plateau", "escaped", "nonfinite", "restarts_for_99"] {
+        assert!(j.get(key).is_some(), "missing {key}");
+    }
+    for key in ["walkers", "steps", "lr", "tol", "seed", "region", "starts", "precision", "optimizer", "backend"] {
+        assert!(j["config"].get(key).is_some(), "missing config.{key}");
+    }
+    assert_eq!(j["config"]["region"], serde_json::json!([-2.0, 2.0, -2.0, 2.0]));
+    assert_eq!(j["device"]["backend"], "cpu");
+    for key in ["backend", "name", "api"] {
+        assert!(j["device"].get(key).is_some(), "missing device.{key}");
+    }
+    for key in ["total_s", "descent_s", "basins_s"] {
+        assert!(j["timing"][key].as_f64().unwrap() >= 0.0);
+    }
+    let basins = j["basins"].as_array().unwrap();
+    assert_eq!(basins.len(), 3);
+    for key in ["id", "kind", "best", "point", "f", "count", "fraction", "ci95", "median_iterations", "max_stable_lr"] {
+        assert!(basins[0].get(key).is_some(), "missing basins[0].{key}");
+    }
+    assert_eq!(basins[0]["kind"], "minimum");
+    assert_eq!(basins[0]["best"], true);
+    let total: u64 = basins.iter().map(|b| b["count"].as_u64().unwrap()).sum::<u64>()
+        + ["moving", "plateau", "escaped", "nonfinite"].iter().map(|k| j[k].as_u64().unwrap()).sum::<u64>();
+    assert_eq!(total, 10_000);
+}
+
+#[test]
+fn csv_basins_counts_add_up_to_the_walkers() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("b.csv");
+    stdout_of(&["--walkers", "10000", "--backend", "cpu", "--csv-basins", path.to_str().unwrap()]);
+    let mut reader = csv::Reader::from_path(&path).unwrap();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 3 + 4);
+    assert_eq!(rows.iter().map(|r| r[7].parse::<u64>().unwrap()).sum::<u64>(), 10_000);
+}
+
+#[test]
+fn grid_and_file_starts() {
+    let text = stdout_of(&["--starts", "grid", "--walkers", "10000", "--backend", "cpu"]);
+    assert!(text.contains("starts grid 100x100"), "{text}");
+    let dir = tempfile::tempdir().unwrap();
+    let starts = dir.path().join("s.csv");
+    std::fs::write(&starts, "x,y\n0,1.4\n-1.2,0.1\n").unwrap();
+    let text = stdout_of(&["--starts-file", starts.to_str().unwrap(), "--backend", "cpu"]);
+    assert!(text.contains("2 walkers"), "{text}");
+    assert_eq!(minima_rows(&text), 2, "{text}");
+}
+
+/// Each bad input: exit 2, one line starting with "error:", and no file.
+#[test]
+fn bad_input_exits_2_with_one_line_and_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.json");
+    let bad_starts = dir.path().join("bad.csv");
+    std::fs::write(&bad_starts, "x,y\n1,2\n3,abc\n").unwrap();
+    let no_header = dir.path().join("nohdr.csv");
+    std::fs::write(&no_header, "a,b\n1,2\n").unwrap();
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (vec!["--walkers".into(), "0".into()], "--walkers 0"),
+        (vec!["--walkers".into(), "2e12".into()], "expected 1 to"),
+        (vec!["--walkers".into(), "many".into()], "many"),
+        (vec!["--steps".into(), "0".into()], "--steps 0"),
+        (vec!["--lr".into(), "0".into()], "--lr 0"),
+        (vec!["--lr".into(), "-1".into()], "--lr -1"),
+        (vec!["--lr".into(), "inf".into()], "--lr inf"),
+        (vec!["--lr".into(), "NaN".into()], "--lr NaN"),
+        (vec!["--tol".into(), "-1e-3".into()], "--tol"),
+        (vec!["--region".into(), "2,-2,-2,2".into()], "inverted"),
+        (vec!["--region".into(), "-2,2,1,1".into()], "empty"),
+        (vec!["--region".into(), "-2,2,-2,inf".into()], "finite"),
+        (vec!["--region".into(), "-2,2,-2".into()], "4 comma-separated"),
+        (vec!["--grid".into(), "10by10".into()], "--grid 10by10"),
+        (vec!["--grid".into(), "0x10".into()], "--grid 0x10"),
+        (vec!["--start".into(), "1e400,0".into()], "--start"),
+        (vec!["--start".into(), "1,2,3".into()], "--start"),
+        (vec!["--starts-file".into(), dir.path().join("none.csv").to_str().unwrap().into()], "none.csv"),
+        (vec!["--starts-file".into(), bad_starts.to_str().unwrap().into()], "row 3, column y"),
+        (vec!["--starts-file".into(), no_header.to_str().unwrap().into()], "header"),
+        (vec!["--bound".into(), "0.5".into()], "--bound"),
+        (vec!["--cluster-radius".into(), "0".into()], "--cluster-radius"),
+        (vec!["--csv-basins".into(), dir.path().join("missing/b.csv").to_str().unwrap().into()], "does not exist"),
+    ];
+    for (args, needle) in cases {
+        let output = multistart().args(&args).arg("--json").arg(&out).arg("--backend").arg("cpu").output().unwrap();
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.starts_with("error: ") && stderr.contains(needle), "{args:?}: {stderr}");
+        assert!(!out.exists(), "{args:?} left a file");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2, "{args:?} left a temporary file");
+    }
+}
