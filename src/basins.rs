@@ -182,7 +182,8 @@ impl Summary {
     /// Of two coinciding polished points the lower (f, x, y) is kept, so
     /// the result does not depend on the order of insertion.
     fn insert(&mut self, basin: Basin) -> usize {
-        let same = |b: &Basin| (0..2).all(|k| (b.point[k] - basin.point[k]).abs() <= MERGE_TOL * (1.0 + basin.point[k].abs()));
+        let same =
+            |b: &Basin| (0..2).all(|k| (b.point[k] - basin.point[k]).abs() <= MERGE_TOL * (1.0 + basin.point[k].abs()));
         if let Some(i) = self.basins.iter().position(same) {
             let kept = &mut self.basins[i];
             if (basin.f, basin.point[0], basin.point[1]) < (kept.f, kept.point[0], kept.point[1]) {
@@ -223,7 +224,10 @@ fn classify_walker(e: &Endpoint, params: &BasinParams) -> Label {
     match e.status {
         Status::Escaped => return Label::Escaped,
         Status::NonFinite => return Label::NonFinite,
-        Status::Moving if !(e.grad_norm < params.settle_tol) => return Label::Moving,
+        // NaN gradient norms count as moving too.
+        Status::Moving if e.grad_norm.partial_cmp(&params.settle_tol) != Some(std::cmp::Ordering::Less) => {
+            return Label::Moving;
+        }
         Status::Moving | Status::Converged => {}
     }
     match newton_step(params.surface, e.point) {
@@ -273,7 +277,14 @@ pub fn polish(surface: Surface, start: [f64; 2], radius: f64) -> Option<Basin> {
         (false, false) => Kind::Maximum,
         _ => Kind::Saddle,
     };
-    Some(Basin { point: p, f: surface.value(p), kind, eigenvalues: eig, count: 0, iterations: IterationHistogram::default() })
+    Some(Basin {
+        point: p,
+        f: surface.value(p),
+        kind,
+        eigenvalues: eig,
+        count: 0,
+        iterations: IterationHistogram::default(),
+    })
 }
 
 /// Groups candidates whose endpoints lie in the same or neighbouring cells
@@ -309,9 +320,9 @@ fn cluster(endpoints: &[Endpoint], candidates: &[usize], radius: f64) -> Vec<Vec
         }
     }
     let mut groups: HashMap<usize, Vec<usize>> = HashMap::new();
-    for id in 0..members.len() {
+    for (id, cell_members) in members.iter().enumerate() {
         let r = root(&mut parent, id);
-        groups.entry(r).or_default().extend_from_slice(&members[id]);
+        groups.entry(r).or_default().extend_from_slice(cell_members);
     }
     let mut out: Vec<Vec<usize>> = groups.into_values().collect();
     out.sort_by_key(|g| g[0]);
@@ -334,7 +345,7 @@ pub fn wilson95(k: u64, n: u64) -> [f64; 2] {
 /// Random restarts needed for a 99% chance that at least one reaches a
 /// basin each start reaches with probability `p`: ceil(ln 0.01 / ln(1-p)).
 pub fn restarts_for_99(p: f64) -> Option<u64> {
-    if !(p > 0.0) {
+    if p.is_nan() || p <= 0.0 {
         return None;
     }
     if p >= 1.0 {

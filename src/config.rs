@@ -148,7 +148,8 @@ pub struct Outputs {
 
 impl Outputs {
     fn validate(&self) -> Result<()> {
-        let named = [("--json", &self.json), ("--csv-basins", &self.csv_basins), ("--csv-endpoints", &self.csv_endpoints)];
+        let named =
+            [("--json", &self.json), ("--csv-basins", &self.csv_basins), ("--csv-endpoints", &self.csv_endpoints)];
         for (flag, path) in named {
             if let Some(path) = path {
                 check_output_path(flag, path)?;

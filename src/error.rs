@@ -23,10 +23,7 @@ pub enum Error {
 
     /// Reading or writing a file failed at run time.
     #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
 }
 
 impl Error {

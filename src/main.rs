@@ -7,14 +7,14 @@ use std::time::Instant;
 
 use clap::Parser;
 use multistart::cli::{Cli, Command};
-use multistart::engine::Engine;
-use multistart::engine::cpu::CpuEngine;
-use multistart::config::{Backend, RunConfig};
+use multistart::config::RunConfig;
+use multistart::engine::{self, gpu};
 use multistart::report::{self, Report};
 use multistart::{Error, Result};
 
 fn main() -> ExitCode {
     let started = Instant::now();
+    gpu::quiet_driver_runtime_dir();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => {
@@ -29,7 +29,7 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
-        Some(Command::Devices) => Err(Error::NoAdapter("the GPU engine is not built yet".into())),
+        Some(Command::Devices) => devices(),
         None => cli.run.into_config().and_then(|config| run(&config, started)),
     };
     match result {
@@ -42,7 +42,10 @@ fn main() -> ExitCode {
 }
 
 fn run(config: &RunConfig, started: Instant) -> Result<()> {
-    let mut engine = select_engine(config)?;
+    let (mut engine, notice) = engine::select(config)?;
+    if let Some(notice) = notice {
+        eprintln!("{notice}");
+    }
     let outcome = multistart::run::run(config, engine.as_mut(), started)?;
     let report = Report::new(config, engine.device(), &outcome);
     let o = &config.outputs;
@@ -64,9 +67,29 @@ fn run(config: &RunConfig, started: Instant) -> Result<()> {
     Ok(())
 }
 
-fn select_engine(config: &RunConfig) -> Result<Box<dyn Engine>> {
-    match config.backend {
-        Backend::Gpu => Err(Error::Input("--backend gpu: the GPU engine is not built yet; use --backend cpu".into())),
-        Backend::Auto | Backend::Cpu => Ok(Box::new(CpuEngine::new())),
+/// `multistart devices`: every adapter, with the limits that bound a chunk.
+fn devices() -> Result<()> {
+    let adapters = gpu::list_adapters();
+    if adapters.is_empty() {
+        return Err(Error::NoAdapter(
+            "no GPU adapter found: install a Vulkan driver (on Debian without a GPU: apt-get install mesa-vulkan-drivers libvulkan1)".into(),
+        ));
     }
+    let mut out = std::io::stdout().lock();
+    for (i, a) in adapters.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "{i}: {}\n   api {}, type {}, driver {}\n   max storage binding {} MiB, max buffer {} MiB, \
+             max workgroups per dimension {}: up to {} walkers per chunk",
+            a.name,
+            a.api,
+            a.device_type,
+            a.driver,
+            a.max_storage_buffer_binding_size >> 20,
+            a.max_buffer_size >> 20,
+            a.max_compute_workgroups_per_dimension,
+            multistart::report::thousands(a.max_chunk_walkers),
+        );
+    }
+    Ok(())
 }

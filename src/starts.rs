@@ -45,10 +45,7 @@ pub fn unit_f32(h: u32) -> f32 {
 /// Uniform start in f64, from the same 24-bit fractions.
 pub fn uniform_f64(seed: u64, index: u64, region: &Region) -> [f64; 2] {
     let [hx, hy] = walker_hash(seed, index);
-    [
-        region.x[0] + unit_f32(hx) as f64 * region.width(0),
-        region.y[0] + unit_f32(hy) as f64 * region.width(1),
-    ]
+    [region.x[0] + unit_f32(hx) as f64 * region.width(0), region.y[0] + unit_f32(hy) as f64 * region.width(1)]
 }
 
 /// Walker index -> start point in the engine's float type. Uniform starts
@@ -106,10 +103,8 @@ pub fn grid_point(index: u64, cols: u32, rows: u32, region: &Region) -> [f64; 2]
 /// (as numbered in the file, header = row 1) and the column.
 pub fn read_starts_file(path: &Path) -> Result<Vec<[f64; 2]>> {
     let fail = |message: String| Error::StartsFile { path: path.to_path_buf(), message };
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_path(path)
-        .map_err(|e| fail(csv_error_text(&e)))?;
+    let mut reader =
+        csv::ReaderBuilder::new().trim(csv::Trim::All).from_path(path).map_err(|e| fail(csv_error_text(&e)))?;
     let headers = reader.headers().map_err(|e| fail(csv_error_text(&e)))?.clone();
     let column = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
     let (Some(ix), Some(iy)) = (column("x"), column("y")) else {

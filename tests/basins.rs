@@ -74,7 +74,10 @@ fn chunks_and_halves_merge_into_exactly_the_single_run() {
         merged.merge(second);
         assert_eq!(counts(&merged), counts(&whole));
         assert_eq!(merged.walkers, whole.walkers);
-        assert_eq!((merged.moving, merged.plateau, merged.escaped, merged.nonfinite), (whole.moving, whole.plateau, whole.escaped, whole.nonfinite));
+        assert_eq!(
+            (merged.moving, merged.plateau, merged.escaped, merged.nonfinite),
+            (whole.moving, whole.plateau, whole.escaped, whole.nonfinite)
+        );
         for b in &merged.basins {
             let w = whole.basins.iter().find(|w| w.count == b.count && (w.point[0] - b.point[0]).abs() < 1e-9).unwrap();
             assert_eq!(w.iterations, b.iterations);

@@ -23,7 +23,9 @@ fn default_cpu_run_prints_three_minima_and_the_classes() {
     let text = stdout_of(&["--walkers", "20000", "--backend", "cpu"]);
     assert!(text.contains("peaks on [-2, 2] x [-2, 2], 20,000 walkers x 1,000 steps"), "{text}");
     assert_eq!(minima_rows(&text), 3, "{text}");
-    for needle in ["0.228279  -1.625535  -6.551133", "-1.347396   0.204519  -3.049849", "0.296446   0.320196  -0.064936"] {
+    for needle in
+        ["0.228279  -1.625535  -6.551133", "-1.347396   0.204519  -3.049849", "0.296446   0.320196  -0.064936"]
+    {
         assert!(text.contains(needle), "missing {needle}: {text}");
     }
     for class in ["moving", "plateau", "escaped", "nonfinite"] {
@@ -43,11 +45,25 @@ fn same_seed_prints_the_same_table() {
 fn single_start_matches_the_course_notes_to_1e9() {
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("e.csv");
-    stdout_of(&["--start", "0,1.4", "--tol", "0", "--precision", "f64", "--backend", "cpu", "--csv-endpoints", csv.to_str().unwrap()]);
+    stdout_of(&[
+        "--start",
+        "0,1.4",
+        "--tol",
+        "0",
+        "--precision",
+        "f64",
+        "--backend",
+        "cpu",
+        "--csv-endpoints",
+        csv.to_str().unwrap(),
+    ]);
     let text = std::fs::read_to_string(&csv).unwrap();
     let mut rows = csv::Reader::from_reader(text.as_bytes());
     let headers = rows.headers().unwrap().clone();
-    assert_eq!(headers.iter().collect::<Vec<_>>(), ["index", "x0", "y0", "x", "y", "f", "grad_norm", "iterations", "status", "basin", "class"]);
+    assert_eq!(
+        headers.iter().collect::<Vec<_>>(),
+        ["index", "x0", "y0", "x", "y", "f", "grad_norm", "iterations", "status", "basin", "class"]
+    );
     let row = rows.records().next().unwrap().unwrap();
     let x: f64 = row[3].parse().unwrap();
     let y: f64 = row[4].parse().unwrap();
@@ -69,7 +85,19 @@ fn json_has_the_contract_keys() {
     let path = dir.path().join("r.json");
     stdout_of(&["--walkers", "10000", "--backend", "cpu", "--json", path.to_str().unwrap()]);
     let j: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    for key in ["version", "surface", "config", "device", "timing", "basins", "moving", "plateau", "escaped", "nonfinite", "restarts_for_99"] {
+    for key in [
+        "version",
+        "surface",
+        "config",
+        "device",
+        "timing",
+        "basins",
+        "moving",
+        "plateau",
+        "escaped",
+        "nonfinite",
+        "restarts_for_99",
+    ] {
         assert!(j.get(key).is_some(), "missing {key}");
     }
     for key in ["walkers", "steps", "lr", "tol", "seed", "region", "starts", "precision", "optimizer", "backend"] {
@@ -161,4 +189,108 @@ fn bad_input_exits_2_with_one_line_and_no_file() {
         assert!(!out.exists(), "{args:?} left a file");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2, "{args:?} left a temporary file");
     }
+}
+
+mod common;
+
+#[test]
+fn backend_gpu_without_an_adapter_says_what_to_install() {
+    // Hide every Vulkan driver; this build has no GL fallback.
+    let output = multistart()
+        .args(["--backend", "gpu", "--walkers", "1000"])
+        .env("VK_DRIVER_FILES", "/nonexistent/icd.json")
+        .env("VK_ICD_FILENAMES", "/nonexistent/icd.json")
+        .env("VK_ADD_DRIVER_FILES", "")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("error: no GPU adapter found")
+            && stderr.contains("mesa-vulkan-drivers")
+            && stderr.contains("--backend cpu"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn devices_lists_the_adapters() {
+    let Some(ctx) = common::gpu("devices_lists_the_adapters") else { return };
+    let name = ctx.adapter.get_info().name;
+    let text = stdout_of(&["devices"]);
+    assert!(text.contains(&name) && text.contains("walkers per chunk"), "{text}");
+}
+
+#[test]
+fn backend_gpu_names_the_adapter_and_matches_the_cpu_table() {
+    let Some(ctx) = common::gpu("backend_gpu_names_the_adapter_and_matches_the_cpu_table") else { return };
+    let name = ctx.adapter.get_info().name;
+    drop(ctx);
+    let dir = tempfile::tempdir().unwrap();
+    let json = |backend: &str| {
+        let path = dir.path().join(format!("{backend}.json"));
+        let text = stdout_of(&["--walkers", "100000", "--backend", backend, "--json", path.to_str().unwrap()]);
+        let j: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        (text, j)
+    };
+    let (gpu_text, gpu) = json("gpu");
+    let (_, cpu) = json("cpu");
+    assert!(gpu_text.lines().nth(2).unwrap().contains(&format!("gpu: {name}")), "{gpu_text}");
+    assert_eq!(gpu["device"]["backend"], "gpu");
+    assert_eq!(gpu["device"]["name"], name.as_str());
+    let (gb, cb) = (gpu["basins"].as_array().unwrap(), cpu["basins"].as_array().unwrap());
+    assert_eq!(gb.len(), 3);
+    assert_eq!(gb.len(), cb.len());
+    for (g, c) in gb.iter().zip(cb) {
+        for k in 0..2 {
+            assert!((g["point"][k].as_f64().unwrap() - c["point"][k].as_f64().unwrap()).abs() < 1e-6);
+        }
+        assert!(g["count"].as_u64().unwrap().abs_diff(c["count"].as_u64().unwrap()) <= 10);
+    }
+}
+
+#[test]
+fn auto_explains_its_choice() {
+    if !common::has_gpu("auto_explains_its_choice") {
+        return;
+    }
+    let hardware =
+        multistart::engine::gpu::list_adapters().iter().any(|a| a.device_type != "Cpu" && a.device_type != "Other");
+    let output = multistart().args(["--walkers", "2000"]).output().unwrap();
+    assert!(output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    if hardware {
+        assert!(stderr.contains("note: using the GPU engine on"), "{stderr}");
+    } else {
+        assert!(stderr.contains("note: using the CPU engine: no hardware GPU found"), "{stderr}");
+    }
+}
+
+#[test]
+fn single_start_on_the_gpu_reaches_the_shallow_minimum() {
+    if !common::has_gpu("single_start_on_the_gpu_reaches_the_shallow_minimum") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("e.csv");
+    stdout_of(&["--start", "0,1.4", "--tol", "0", "--backend", "gpu", "--csv-endpoints", csv.to_str().unwrap()]);
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let row: Vec<&str> = text.lines().nth(1).unwrap().split(',').collect();
+    let (x, y): (f64, f64) = (row[3].parse().unwrap(), row[4].parse().unwrap());
+    assert!((x - 0.2964).abs() < 1e-3 && (y - 0.3202).abs() < 1e-3, "{x} {y}");
+}
+
+#[test]
+fn five_million_walkers_run_in_several_gpu_chunks() {
+    if !common::has_gpu("five_million_walkers_run_in_several_gpu_chunks") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.json");
+    stdout_of(&["--walkers", "5000000", "--steps", "100", "--backend", "gpu", "--json", path.to_str().unwrap()]);
+    let j: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let total: u64 = j["basins"].as_array().unwrap().iter().map(|b| b["count"].as_u64().unwrap()).sum::<u64>()
+        + ["moving", "plateau", "escaped", "nonfinite"].iter().map(|k| j[k].as_u64().unwrap()).sum::<u64>();
+    assert_eq!(total, 5_000_000);
 }

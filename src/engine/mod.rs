@@ -3,14 +3,15 @@
 //! same order, so the f32 CPU engine produces what the GPU should.
 
 pub mod cpu;
+pub mod gpu;
 
 use std::ops::Range;
 
 use num_traits::Float;
 use serde::Serialize;
 
-use crate::config::RunConfig;
-use crate::error::Result;
+use crate::config::{Backend, Precision, RunConfig};
+use crate::error::{Error, Result};
 use crate::surface::Surface;
 
 /// Why a walker stopped (argmin's "termination reason").
@@ -159,4 +160,41 @@ pub fn advance<T: Float>(surface: Surface, w: &mut WalkerState<T>, steps: u32, p
 pub fn finish<T: Float>(surface: Surface, w: &WalkerState<T>) -> (T, T) {
     let g = surface.gradient(w.p);
     (surface.value(w.p), (g[0] * g[0] + g[1] * g[1]).sqrt())
+}
+
+/// Picks the engine for `config`, with a notice for stderr saying what was
+/// chosen and why when the user left it to `--backend auto`.
+pub fn select(config: &RunConfig) -> Result<(Box<dyn Engine>, Option<String>)> {
+    use gpu::{AdapterChoice, GpuContext, GpuEngine};
+    let named = config.adapter.clone().map(AdapterChoice::Named);
+    let gpu_engine =
+        |ctx: GpuContext| -> Result<Box<dyn Engine>> { Ok(Box::new(GpuEngine::new(ctx, config.surface)?)) };
+    match config.backend {
+        Backend::Cpu => Ok((Box::new(cpu::CpuEngine::new()), None)),
+        Backend::Gpu => Ok((gpu_engine(GpuContext::new(&named.unwrap_or(AdapterChoice::Any))?)?, None)),
+        Backend::Auto if config.precision == Precision::F64 => Ok((
+            Box::new(cpu::CpuEngine::new()),
+            Some("note: using the CPU engine: --precision f64 runs on the CPU only".into()),
+        )),
+        Backend::Auto => match GpuContext::new(&named.unwrap_or(AdapterChoice::HardwareOnly)) {
+            Ok(ctx) => {
+                let name = ctx.adapter.get_info().name;
+                Ok((gpu_engine(ctx)?, Some(format!("note: using the GPU engine on {name}"))))
+            }
+            Err(Error::NoAdapter(_)) if config.adapter.is_none() => {
+                let software: Vec<String> = gpu::list_adapters().into_iter().map(|a| a.name).collect();
+                let why = if software.is_empty() {
+                    "no GPU adapter found".to_string()
+                } else {
+                    format!(
+                        "no hardware GPU found (only the software adapter {}, which --backend gpu runs; \
+                         the CPU engine is the better use of the same cores)",
+                        software.join(", ")
+                    )
+                };
+                Ok((Box::new(cpu::CpuEngine::new()), Some(format!("note: using the CPU engine: {why}"))))
+            }
+            Err(e) => Err(e),
+        },
+    }
 }

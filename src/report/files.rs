@@ -37,8 +37,22 @@ pub fn write_csv_basins(path: &Path, report: &Report) -> Result<()> {
     write_atomic(path, |w| {
         let mut out = csv::Writer::from_writer(w);
         out.write_record([
-            "id", "kind", "best", "global", "x", "y", "f", "count", "fraction", "ci95_lo", "ci95_hi",
-            "median_iterations", "p90_iterations", "lambda_min", "lambda_max", "max_stable_lr",
+            "id",
+            "kind",
+            "best",
+            "global",
+            "x",
+            "y",
+            "f",
+            "count",
+            "fraction",
+            "ci95_lo",
+            "ci95_hi",
+            "median_iterations",
+            "p90_iterations",
+            "lambda_min",
+            "lambda_max",
+            "max_stable_lr",
         ])?;
         let opt = |v: Option<String>| v.unwrap_or_default();
         for b in &report.basins {
@@ -78,7 +92,12 @@ pub fn write_csv_basins(path: &Path, report: &Report) -> Result<()> {
 
 /// The non-basin classes, in table order.
 pub(crate) fn classes(report: &Report) -> [(&'static str, u64); 4] {
-    [("moving", report.moving), ("plateau", report.plateau), ("escaped", report.escaped), ("nonfinite", report.nonfinite)]
+    [
+        ("moving", report.moving),
+        ("plateau", report.plateau),
+        ("escaped", report.escaped),
+        ("nonfinite", report.nonfinite),
+    ]
 }
 
 /// One row per walker: index, start, end, f, |grad f|, iterations, status,

@@ -4,8 +4,8 @@
 mod files;
 mod table;
 
-pub use files::{write_csv_basins, write_csv_endpoints, write_json, write_atomic};
-pub use table::print_table;
+pub use files::{write_atomic, write_csv_basins, write_csv_endpoints, write_json};
+pub use table::{print_table, thousands};
 
 use serde::Serialize;
 

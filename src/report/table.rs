@@ -18,6 +18,11 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// A fraction interval as "[lo, hi]" in percent.
+fn percent_interval([lo, hi]: [f64; 2]) -> String {
+    format!("[{:.2}, {:.2}]", 100.0 * lo, 100.0 * hi)
+}
+
 fn region_text(r: [f64; 4]) -> String {
     format!("[{}, {}] x [{}, {}]", r[0], r[1], r[2], r[3])
 }
@@ -36,7 +41,12 @@ pub fn print_table(out: &mut dyn Write, r: &Report) -> io::Result<()> {
     writeln!(
         out,
         "  optimizer {}, lr {}, tol {}, {}, starts {}, seed {}",
-        c.optimizer.name(), c.lr, c.tol, c.precision.name(), c.starts, c.seed
+        c.optimizer.name(),
+        c.lr,
+        c.tol,
+        c.precision.name(),
+        c.starts,
+        c.seed
     )?;
     writeln!(
         out,
@@ -71,24 +81,16 @@ pub fn print_table(out: &mut dyn Write, r: &Report) -> io::Result<()> {
             b.f,
             thousands(b.count),
             100.0 * b.fraction,
-            format!("[{:.2}, {:.2}]", 100.0 * b.ci95[0], 100.0 * b.ci95[1]),
+            percent_interval(b.ci95),
             b.median_iterations.map_or("-".into(), |v| v.to_string()),
             b.max_stable_lr.map_or("-".into(), |v| format!("{v:.4}")),
         )?;
     }
     let n = c.walkers;
     for (name, count) in classes(r) {
-        let [lo, hi] = crate::basins::wilson95(count, n);
-        writeln!(
-            out,
-            "{:>3}  {:<9} {:>32} {:>11} {:>7.2}  {}",
-            "",
-            name,
-            "",
-            thousands(count),
-            100.0 * count as f64 / n as f64,
-            format!("[{:.2}, {:.2}]", 100.0 * lo, 100.0 * hi),
-        )?;
+        let ci = percent_interval(crate::basins::wilson95(count, n));
+        let share = 100.0 * count as f64 / n as f64;
+        writeln!(out, "{:>3}  {name:<9} {:>32} {:>11} {share:>7.2}  {ci}", "", "", thousands(count))?;
     }
     writeln!(out)?;
     writeln!(

@@ -1,0 +1,166 @@
+//! Finding an adapter and opening a device: once per run.
+
+use serde::Serialize;
+
+use super::{MAX_CHUNK, WALKER_BYTES, WORKGROUP_SIZE};
+use crate::engine::DeviceInfo;
+use crate::error::{Error, Result};
+
+/// Which adapters a run accepts.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AdapterChoice {
+    /// Hardware first (discrete, integrated, virtual), then software.
+    Any,
+    /// Hardware only: `--backend auto` runs the CPU engine rather than a
+    /// software rasteriser on the same cores.
+    HardwareOnly,
+    /// The adapter whose name contains this text (case-insensitive).
+    Named(String),
+}
+
+/// One adapter, as `multistart devices` lists it.
+#[derive(Clone, Debug, Serialize)]
+pub struct AdapterSummary {
+    pub name: String,
+    pub api: String,
+    pub device_type: String,
+    pub driver: String,
+    pub max_storage_buffer_binding_size: u64,
+    pub max_buffer_size: u64,
+    pub max_compute_workgroups_per_dimension: u32,
+    /// Walkers one chunk can hold under these limits.
+    pub max_chunk_walkers: u64,
+}
+
+/// Vulkan, Metal and DX12: the backends this build has.
+fn instance() -> wgpu::Instance {
+    let mut desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
+    desc.backends = wgpu::Backends::PRIMARY;
+    wgpu::Instance::new(desc)
+}
+
+fn is_hardware(info: &wgpu::AdapterInfo) -> bool {
+    matches!(
+        info.device_type,
+        wgpu::DeviceType::DiscreteGpu | wgpu::DeviceType::IntegratedGpu | wgpu::DeviceType::VirtualGpu
+    )
+}
+
+fn type_rank(t: wgpu::DeviceType) -> u8 {
+    match t {
+        wgpu::DeviceType::DiscreteGpu => 0,
+        wgpu::DeviceType::IntegratedGpu => 1,
+        wgpu::DeviceType::VirtualGpu => 2,
+        wgpu::DeviceType::Cpu => 3,
+        wgpu::DeviceType::Other => 4,
+    }
+}
+
+/// Walkers one chunk can hold: the storage binding, the buffer size and the
+/// workgroup count per dimension all bound it.
+fn chunk_limit(limits: &wgpu::Limits) -> u64 {
+    let by_binding = limits.max_storage_buffer_binding_size / WALKER_BYTES;
+    let by_buffer = limits.max_buffer_size / WALKER_BYTES;
+    let by_groups = limits.max_compute_workgroups_per_dimension as u64 * WORKGROUP_SIZE as u64;
+    by_binding.min(by_buffer).min(by_groups).min(MAX_CHUNK)
+}
+
+fn summary(adapter: &wgpu::Adapter) -> AdapterSummary {
+    let info = adapter.get_info();
+    let limits = adapter.limits();
+    AdapterSummary {
+        name: info.name.clone(),
+        api: format!("{:?}", info.backend),
+        device_type: format!("{:?}", info.device_type),
+        driver: format!("{} {}", info.driver, info.driver_info).trim().to_string(),
+        max_storage_buffer_binding_size: limits.max_storage_buffer_binding_size,
+        max_buffer_size: limits.max_buffer_size,
+        max_compute_workgroups_per_dimension: limits.max_compute_workgroups_per_dimension,
+        max_chunk_walkers: chunk_limit(&limits),
+    }
+}
+
+/// Every adapter wgpu can see.
+pub fn list_adapters() -> Vec<AdapterSummary> {
+    pollster::block_on(instance().enumerate_adapters(wgpu::Backends::PRIMARY)).iter().map(summary).collect()
+}
+
+/// Points XDG_RUNTIME_DIR at a private folder when it is unset, so Mesa's
+/// drivers do not warn about it. Call before any other thread starts.
+pub fn quiet_driver_runtime_dir() {
+    let usable = std::env::var_os("XDG_RUNTIME_DIR").is_some_and(|d| std::path::Path::new(&d).is_dir());
+    if usable {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("multistart-runtime-{}", std::process::id()));
+    if std::fs::create_dir_all(&dir).is_ok() {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700));
+        }
+        // SAFETY: called at start-up, before other threads read the environment.
+        unsafe { std::env::set_var("XDG_RUNTIME_DIR", &dir) };
+    }
+}
+
+/// An open device on the chosen adapter.
+pub struct GpuContext {
+    pub adapter: wgpu::Adapter,
+    pub device: wgpu::Device,
+    pub queue: wgpu::Queue,
+}
+
+impl GpuContext {
+    /// Opens the best adapter `choice` accepts; `Error::NoAdapter` when none.
+    pub fn new(choice: &AdapterChoice) -> Result<Self> {
+        let mut adapters = pollster::block_on(instance().enumerate_adapters(wgpu::Backends::PRIMARY));
+        let names: Vec<String> = adapters.iter().map(|a| a.get_info().name).collect();
+        adapters.retain(|a| {
+            let info = a.get_info();
+            match choice {
+                AdapterChoice::Any => true,
+                AdapterChoice::HardwareOnly => is_hardware(&info),
+                AdapterChoice::Named(text) => info.name.to_lowercase().contains(&text.to_lowercase()),
+            }
+        });
+        adapters.sort_by_key(|a| type_rank(a.get_info().device_type));
+        let Some(adapter) = adapters.into_iter().next() else {
+            return Err(Error::NoAdapter(match choice {
+                AdapterChoice::Named(text) => format!(
+                    "no GPU adapter's name contains '{text}' (found: {}); see `multistart devices`",
+                    if names.is_empty() { "none".to_string() } else { names.join(", ") }
+                ),
+                _ => "no GPU adapter found: install a Vulkan driver (on Debian without a GPU: \
+                      apt-get install mesa-vulkan-drivers libvulkan1), or use --backend cpu"
+                    .to_string(),
+            }));
+        };
+        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+            label: Some("multistart"),
+            required_limits: adapter.limits(),
+            ..Default::default()
+        }))
+        .map_err(|e| Error::Gpu(format!("could not open {}: {e}", adapter.get_info().name)))?;
+        Ok(GpuContext { adapter, device, queue })
+    }
+
+    pub fn max_chunk(&self) -> u64 {
+        chunk_limit(&self.device.limits())
+    }
+
+    pub fn is_hardware(&self) -> bool {
+        is_hardware(&self.adapter.get_info())
+    }
+
+    pub fn device_info(&self) -> DeviceInfo {
+        let s = summary(&self.adapter);
+        DeviceInfo {
+            backend: "gpu",
+            name: s.name,
+            api: s.api,
+            driver: Some(format!("{}, {}", s.device_type, s.driver)),
+            threads: None,
+        }
+    }
+}

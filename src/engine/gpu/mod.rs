@@ -1,0 +1,320 @@
+//! The GPU engine: the whole descent loop runs in `shaders/descent.wgsl`,
+//! one invocation per walker, `--steps-per-dispatch` steps per dispatch;
+//! the host only writes parameters and reads endpoints back once per chunk.
+//!
+//! Layout follows wgpu's compute examples: `GpuContext` acquires the device
+//! once per run; `GpuEngine` holds the pipeline and buffers, refilled per
+//! chunk.
+
+mod adapter;
+
+pub use adapter::{AdapterChoice, AdapterSummary, GpuContext, list_adapters, quiet_driver_runtime_dir};
+
+use std::ops::Range;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytemuck::{Pod, Zeroable};
+
+use super::{DeviceInfo, Endpoint, Engine, Status, StepParams};
+use crate::config::{RunConfig, Starts};
+use crate::error::{Error, Result};
+use crate::starts;
+use crate::surface::Surface;
+
+/// Invocations per workgroup.
+pub const WORKGROUP_SIZE: u32 = 64;
+/// Walkers per chunk at most, whatever the limits allow: keeps the
+/// host's endpoint buffer of one chunk near 100 MB.
+pub const MAX_CHUNK: u64 = 1 << 22;
+/// How long one wait for the GPU may take before it is called a hang.
+pub const POLL_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Uniform parameters. Twin: `Params` in shaders/descent.wgsl.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+pub struct Params {
+    pub lr: f32,
+    pub tol2: f32,
+    pub lo: [f32; 2],
+    pub hi: [f32; 2],
+    pub origin: [f32; 2],
+    pub width: [f32; 2],
+    pub seed_lo: u32,
+    pub seed_hi: u32,
+    pub base_lo: u32,
+    pub base_hi: u32,
+    pub count: u32,
+    pub steps_now: u32,
+    pub start_mode: u32,
+    pub first_dispatch: u32,
+    pub _pad: [u32; 2],
+}
+
+/// One walker's state on the GPU. Twin: `Walker` in shaders/descent.wgsl.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
+pub struct GpuWalker {
+    pub p: [f32; 2],
+    pub f: f32,
+    pub grad_norm: f32,
+    pub iterations: u32,
+    pub status: u32,
+}
+
+const WALKER_BYTES: u64 = std::mem::size_of::<GpuWalker>() as u64;
+const START_UNIFORM: u32 = 0;
+const START_BUFFER: u32 = 1;
+
+/// The kernel for `surface`: the start hash, the surface's snippet, the loop.
+pub fn kernel_source(surface: Surface) -> String {
+    format!(
+        "const WORKGROUP_SIZE: u32 = {WORKGROUP_SIZE}u;\n{}\n{}\n{}",
+        include_str!("../../../shaders/starts.wgsl"),
+        surface.wgsl(),
+        include_str!("../../../shaders/descent.wgsl"),
+    )
+}
+
+/// Buffers sized for one chunk, reused for every chunk.
+struct Buffers {
+    capacity: u64,
+    params: wgpu::Buffer,
+    walkers: wgpu::Buffer,
+    starts: wgpu::Buffer,
+    readback: wgpu::Buffer,
+    bind_group: wgpu::BindGroup,
+}
+
+pub struct GpuEngine {
+    ctx: GpuContext,
+    surface: Surface,
+    pipeline: wgpu::ComputePipeline,
+    buffers: Option<Buffers>,
+    device_info: DeviceInfo,
+    /// The first error the device reported outside an error scope.
+    uncaptured: Arc<Mutex<Option<String>>>,
+}
+
+impl GpuEngine {
+    /// Builds the pipeline for `surface` on `ctx`'s device.
+    pub fn new(ctx: GpuContext, surface: Surface) -> Result<Self> {
+        let device = &ctx.device;
+        let uncaptured = Arc::new(Mutex::new(None));
+        let sink = uncaptured.clone();
+        device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
+            sink.lock().unwrap().get_or_insert_with(|| one_line(&e.to_string()));
+        }));
+        let lost = uncaptured.clone();
+        device.set_device_lost_callback(move |reason, message| {
+            if reason != wgpu::DeviceLostReason::Destroyed {
+                lost.lock().unwrap().get_or_insert_with(|| format!("the GPU device was lost ({reason:?}): {message}"));
+            }
+        });
+        let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some("descent"),
+            source: wgpu::ShaderSource::Wgsl(kernel_source(surface).into()),
+        });
+        let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some("descent"),
+            layout: None,
+            module: &module,
+            entry_point: Some("descend"),
+            compilation_options: Default::default(),
+            cache: None,
+        });
+        if let Some(e) = pollster::block_on(scope.pop()) {
+            return Err(Error::Gpu(format!("the descent kernel did not build: {}", one_line(&e.to_string()))));
+        }
+        let device_info = ctx.device_info();
+        Ok(GpuEngine { ctx, surface, pipeline, buffers: None, device_info, uncaptured })
+    }
+
+    /// Most walkers one chunk can hold on this device.
+    pub fn max_chunk(&self) -> u64 {
+        self.ctx.max_chunk()
+    }
+
+    fn buffers(&mut self, walkers: u64) -> &Buffers {
+        if self.buffers.as_ref().is_none_or(|b| b.capacity < walkers) {
+            let device = &self.ctx.device;
+            let storage = |label, size, usage| {
+                device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some(label),
+                    size,
+                    usage,
+                    mapped_at_creation: false,
+                })
+            };
+            use wgpu::BufferUsages as U;
+            let params = storage("params", std::mem::size_of::<Params>() as u64, U::UNIFORM | U::COPY_DST);
+            let walkers_buf = storage("walkers", walkers * WALKER_BYTES, U::STORAGE | U::COPY_SRC);
+            let starts = storage("starts", walkers * 8, U::STORAGE | U::COPY_DST);
+            let readback = storage("readback", walkers * WALKER_BYTES, U::MAP_READ | U::COPY_DST);
+            let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("descent"),
+                layout: &self.pipeline.get_bind_group_layout(0),
+                entries: &[
+                    wgpu::BindGroupEntry { binding: 0, resource: params.as_entire_binding() },
+                    wgpu::BindGroupEntry { binding: 1, resource: walkers_buf.as_entire_binding() },
+                    wgpu::BindGroupEntry { binding: 2, resource: starts.as_entire_binding() },
+                ],
+            });
+            self.buffers =
+                Some(Buffers { capacity: walkers, params, walkers: walkers_buf, starts, readback, bind_group });
+        }
+        self.buffers.as_ref().expect("just made")
+    }
+
+    /// Runs `steps` steps (0 gives the start points) on walkers `range`, and
+    /// returns the raw GPU records.
+    pub fn run_raw(&mut self, config: &RunConfig, range: Range<u64>, steps: u32) -> Result<Vec<GpuWalker>> {
+        let count = range.end - range.start;
+        if count > self.max_chunk() {
+            return Err(Error::Gpu(format!("chunk of {count} walkers is above this device's {}", self.max_chunk())));
+        }
+        let step = StepParams::<f32>::new(config);
+        let region = &config.region;
+        let mut params = Params {
+            lr: step.lr,
+            tol2: step.tol2,
+            lo: step.lo,
+            hi: step.hi,
+            origin: [region.x[0] as f32, region.y[0] as f32],
+            width: [region.width(0) as f32, region.width(1) as f32],
+            seed_lo: config.seed as u32,
+            seed_hi: (config.seed >> 32) as u32,
+            base_lo: range.start as u32,
+            base_hi: (range.start >> 32) as u32,
+            count: count as u32,
+            steps_now: 0,
+            start_mode: START_UNIFORM,
+            first_dispatch: 1,
+            _pad: [0; 2],
+        };
+        let spd = config.steps_per_dispatch;
+        let groups = (count as u32).div_ceil(WORKGROUP_SIZE);
+        let queue = self.ctx.queue.clone();
+        let device = self.ctx.device.clone();
+        let pipeline = self.pipeline.clone();
+        let uncaptured = self.uncaptured.clone();
+        let b = self.buffers(count);
+        if config.starts != Starts::Uniform {
+            params.start_mode = START_BUFFER;
+            let points: Vec<[f32; 2]> = range
+                .clone()
+                .map(|i| starts::start_f64(&config.starts, region, config.seed, i).map(|v| v as f32))
+                .collect();
+            queue.write_buffer(&b.starts, 0, bytemuck::cast_slice(&points));
+        }
+        // One submission per dispatch: each sees its own `steps_now`.
+        let mut done = 0;
+        loop {
+            params.steps_now = spd.min(steps - done);
+            queue.write_buffer(&b.params, 0, bytemuck::bytes_of(&params));
+            let mut encoder = device.create_command_encoder(&Default::default());
+            {
+                let mut pass = encoder.begin_compute_pass(&Default::default());
+                pass.set_pipeline(&pipeline);
+                pass.set_bind_group(0, &b.bind_group, &[]);
+                pass.dispatch_workgroups(groups, 1, 1);
+            }
+            done += params.steps_now;
+            if done == steps {
+                encoder.copy_buffer_to_buffer(&b.walkers, 0, &b.readback, 0, count * WALKER_BYTES);
+            }
+            queue.submit([encoder.finish()]);
+            params.first_dispatch = 0;
+            if done == steps {
+                break;
+            }
+        }
+        let slice = b.readback.slice(0..count * WALKER_BYTES);
+        let (tx, rx) = std::sync::mpsc::channel();
+        slice.map_async(wgpu::MapMode::Read, move |r| {
+            let _ = tx.send(r);
+        });
+        device.poll(wgpu::PollType::Wait { submission_index: None, timeout: Some(POLL_TIMEOUT) }).map_err(|e| {
+            Error::Gpu(format!(
+                "waiting for the GPU failed: {e} (a driver timeout or hang; try a smaller --steps-per-dispatch)"
+            ))
+        })?;
+        take_error(&uncaptured)?;
+        rx.recv()
+            .map_err(|_| Error::Gpu("the GPU never answered the read-back".into()))?
+            .map_err(|e| Error::Gpu(format!("reading endpoints back failed: {e}")))?;
+        let out = {
+            let view = slice.get_mapped_range().map_err(|e| Error::Gpu(e.to_string()))?;
+            bytemuck::cast_slice::<u8, GpuWalker>(&view).to_vec()
+        };
+        b.readback.unmap();
+        Ok(out)
+    }
+}
+
+/// Turns an error the device reported on its own into ours.
+fn take_error(uncaptured: &Mutex<Option<String>>) -> Result<()> {
+    match uncaptured.lock().unwrap().take() {
+        Some(message) => Err(Error::Gpu(message)),
+        None => Ok(()),
+    }
+}
+
+impl Engine for GpuEngine {
+    fn device(&self) -> &DeviceInfo {
+        &self.device_info
+    }
+
+    fn preferred_chunk(&self) -> u64 {
+        self.max_chunk()
+    }
+
+    fn descend(&mut self, config: &RunConfig, range: Range<u64>) -> Result<Vec<Endpoint>> {
+        debug_assert_eq!(self.surface, config.surface);
+        let mut out = Vec::with_capacity((range.end - range.start) as usize);
+        let mut first = range.start;
+        while first < range.end {
+            let part = first..(first + self.max_chunk()).min(range.end);
+            first = part.end;
+            let raw = self.run_raw(config, part.clone(), config.steps)?;
+            let start_of = starts::StartFn::<f32>::new(config);
+            out.extend(part.zip(raw).map(|(index, w)| Endpoint {
+                index,
+                start: start_of.point(index).map(f64::from),
+                point: w.p.map(f64::from),
+                f: w.f as f64,
+                grad_norm: w.grad_norm as f64,
+                iterations: w.iterations,
+                status: Status::from_u32(w.status),
+            }));
+        }
+        Ok(out)
+    }
+}
+
+/// wgpu's messages run over many lines; ours is one.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn assembled_kernel_passes_naga_validation() {
+        let source = kernel_source(Surface::Peaks);
+        let module = naga::front::wgsl::parse_str(&source).unwrap_or_else(|e| panic!("{}", e.emit_to_string(&source)));
+        naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::empty())
+            .validate(&module)
+            .unwrap_or_else(|e| panic!("{}", e.emit_to_string(&source)));
+        assert!(module.entry_points.iter().any(|e| e.name == "descend"));
+    }
+
+    #[test]
+    fn pod_structs_match_their_wgsl_sizes() {
+        assert_eq!(std::mem::size_of::<Params>(), 80);
+        assert_eq!(std::mem::size_of::<GpuWalker>(), 24);
+    }
+}

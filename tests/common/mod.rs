@@ -1,0 +1,29 @@
+//! GPU test helper: an adapter, or a loud skip, or (with
+//! MULTISTART_REQUIRE_GPU=1, as CI sets) a failure.
+
+#![allow(dead_code)]
+
+use multistart::engine::gpu::{AdapterChoice, GpuContext, quiet_driver_runtime_dir};
+
+pub fn gpu_required() -> bool {
+    std::env::var("MULTISTART_REQUIRE_GPU").is_ok_and(|v| v == "1")
+}
+
+/// An open device, or None after printing SKIPPED (never silently).
+pub fn gpu(test: &str) -> Option<GpuContext> {
+    static QUIET: std::sync::Once = std::sync::Once::new();
+    QUIET.call_once(quiet_driver_runtime_dir);
+    match GpuContext::new(&AdapterChoice::Any) {
+        Ok(ctx) => Some(ctx),
+        Err(e) if gpu_required() => panic!("MULTISTART_REQUIRE_GPU=1 but no GPU adapter: {e}"),
+        Err(e) => {
+            eprintln!("SKIPPED {test}: no GPU adapter ({e}); set MULTISTART_REQUIRE_GPU=1 to make this a failure");
+            None
+        }
+    }
+}
+
+/// True when a GPU adapter exists; prints SKIPPED or panics like `gpu`.
+pub fn has_gpu(test: &str) -> bool {
+    gpu(test).is_some()
+}
