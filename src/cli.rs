@@ -26,6 +26,57 @@ pub struct Cli {
 pub enum Command {
     /// List the GPU adapters wgpu can see, with the limits that bound a chunk.
     Devices,
+    /// Time the descent on the GPU, the fast CPU engine and the f64 reference.
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Walker counts to time, comma-separated.
+    #[arg(long, value_delimiter = ',', value_parser = config::parse_count, default_value = "1e3,1e4,1e5,1e6,1e7")]
+    pub walkers: Vec<u64>,
+    /// Steps per walker (every step runs: tol 0).
+    #[arg(long, default_value_t = 1000)]
+    pub steps: u32,
+    /// Timed runs per size, after one warm-up.
+    #[arg(long, default_value_t = 5)]
+    pub runs: u32,
+    /// Skip a size whose runs are predicted to take longer than this, in seconds.
+    #[arg(long, default_value_t = 120.0, allow_hyphen_values = true)]
+    pub max_seconds: f64,
+    /// Largest walker count for the f64 reference.
+    #[arg(long, value_parser = config::parse_count, default_value = "1e5")]
+    pub f64_max_walkers: u64,
+    /// GPU adapter whose name contains this text.
+    #[arg(long, value_name = "TEXT")]
+    pub adapter: Option<String>,
+    /// Write the results as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Write the rows as CSV.
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+    /// Write the tables as Markdown.
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+}
+
+impl BenchArgs {
+    pub fn into_config(self) -> Result<crate::bench::BenchConfig> {
+        crate::bench::BenchConfig {
+            surface: Surface::Peaks,
+            walkers: self.walkers,
+            steps: self.steps,
+            runs: self.runs,
+            max_seconds: self.max_seconds,
+            f64_max_walkers: self.f64_max_walkers,
+            adapter: self.adapter,
+            json: self.json,
+            csv: self.csv,
+            markdown: self.markdown,
+        }
+        .validate()
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

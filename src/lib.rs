@@ -7,6 +7,7 @@
 //! `starts`) -> `basins::Summary` -> `report`.
 
 pub mod basins;
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod engine;

@@ -30,6 +30,12 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Some(Command::Devices) => devices(),
+        Some(Command::Bench(args)) => args.into_config().and_then(|b| {
+            let report = multistart::bench::run(&b)?;
+            multistart::bench::write_outputs(&b, &report)?;
+            print!("{}", multistart::bench::markdown(&report));
+            Ok(())
+        }),
         None => cli.run.into_config().and_then(|config| run(&config, started)),
     };
     match result {

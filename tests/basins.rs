@@ -114,3 +114,29 @@ fn lr_half_leaves_no_walker_in_a_minimum() {
     assert!(s.plateau > 5_000, "plateau {}", s.plateau);
     assert!(s.plateau + s.moving > 19_000, "plateau {} moving {}", s.plateau, s.moving);
 }
+
+#[test]
+fn simd_engine_matches_the_scalar_f32_twin_of_the_shader() {
+    use multistart::engine::cpu::descend_scalar;
+    use multistart::engine::{Status, simd};
+    let c = config(50_000);
+    let fast = simd::descend_range(&c, 0..c.walkers);
+    let twin = descend_scalar::<f32>(&c, 0..c.walkers);
+    let params = BasinParams::new(&c);
+    let (mut a, mut b) = (Summary::default(), Summary::default());
+    let (la, lb) = (a.add_chunk(&fast, &params), b.add_chunk(&twin, &params));
+    let mut worst = 0.0f64;
+    for (f, t) in fast.iter().zip(&twin) {
+        assert_eq!(f.start, t.start);
+        if f.status == Status::Converged && t.status == Status::Converged {
+            worst = worst.max((f.point[0] - t.point[0]).abs().max((f.point[1] - t.point[1]).abs()));
+        }
+    }
+    assert!(worst <= 1e-3, "{worst}");
+    let name = |s: &Summary, l: multistart::basins::Label| match l {
+        multistart::basins::Label::Basin(i) => format!("{:.4?}", s.basins[i].point),
+        other => other.class_name().to_string(),
+    };
+    let differing = la.iter().zip(&lb).filter(|(x, y)| name(&a, **x) != name(&b, **y)).count();
+    assert!(differing <= 5, "{differing} of 50,000 in another class");
+}

@@ -294,3 +294,57 @@ fn five_million_walkers_run_in_several_gpu_chunks() {
         + ["moving", "plateau", "escaped", "nonfinite"].iter().map(|k| j[k].as_u64().unwrap()).sum::<u64>();
     assert_eq!(total, 5_000_000);
 }
+
+#[test]
+fn bench_json_has_rows_per_size_and_backend_and_the_ratios() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("b.json");
+    let md = dir.path().join("b.md");
+    let has_gpu = common::has_gpu("bench_json_has_rows_per_size_and_backend_and_the_ratios (gpu rows)");
+    let text = stdout_of(&[
+        "bench",
+        "--walkers",
+        "1e3,2e3",
+        "--steps",
+        "50",
+        "--runs",
+        "2",
+        "--json",
+        path.to_str().unwrap(),
+        "--markdown",
+        md.to_str().unwrap(),
+    ]);
+    assert!(text.contains("| backend | walkers | median (s) | min (s) | walker-steps/s |"), "{text}");
+    let j: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    for key in ["cpu", "threads", "adapter", "api"] {
+        assert!(j["machine"].get(key).is_some(), "machine.{key}");
+    }
+    let rows = j["rows"].as_array().unwrap();
+    let backends: &[&str] = if has_gpu { &["gpu", "cpu-f32", "cpu-f64"] } else { &["cpu-f32", "cpu-f64"] };
+    assert_eq!(rows.len(), 2 * backends.len());
+    for row in rows {
+        assert!(backends.contains(&row["backend"].as_str().unwrap()));
+        assert_eq!(row["steps"], 50);
+        assert_eq!(row["runs"], 2);
+        let (median, min, rate) = (
+            row["median_s"].as_f64().unwrap(),
+            row["min_s"].as_f64().unwrap(),
+            row["walker_steps_per_s"].as_f64().unwrap(),
+        );
+        assert!(min > 0.0 && min <= median);
+        let walkers = row["walkers"].as_f64().unwrap();
+        assert!((rate - walkers * 50.0 / median).abs() <= 1e-6 * rate);
+    }
+    assert_eq!(j["ratios"].as_array().unwrap().len(), if has_gpu { 2 } else { 0 });
+    assert_eq!(std::fs::read_to_string(&md).unwrap(), text);
+}
+
+#[test]
+fn bench_refuses_bad_lists() {
+    for args in [&["bench", "--walkers", "1e3,0"][..], &["bench", "--runs", "0"], &["bench", "--walkers", "lots"]] {
+        let output = multistart().args(args).output().unwrap();
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+    }
+}

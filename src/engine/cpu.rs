@@ -1,5 +1,7 @@
-//! The CPU engine: the descent of `engine::advance`, one walker per rayon
-//! task, in f32 (the GPU's twin) or f64 (the accuracy reference).
+//! The CPU engine: f32 runs on the fast SIMD blocks of `engine::simd`; f64,
+//! the accuracy reference, runs `engine::advance` one walker per rayon task
+//! (`descend_scalar` runs that loop in f32 too: the shader's literal twin,
+//! kept for tests and benchmarks).
 
 use std::ops::Range;
 
@@ -10,6 +12,7 @@ use super::{DeviceInfo, Endpoint, Engine, StepParams, WalkerState, advance, fini
 use crate::config::{Precision, RunConfig};
 use crate::error::Result;
 use crate::starts;
+use crate::surface::Real;
 
 pub struct CpuEngine {
     device: DeviceInfo,
@@ -21,7 +24,7 @@ impl CpuEngine {
             device: DeviceInfo {
                 backend: "cpu",
                 name: cpu_model(),
-                api: "rayon".into(),
+                api: format!("rayon, {}", super::simd::instruction_set()),
                 driver: None,
                 threads: Some(rayon::current_num_threads()),
             },
@@ -46,13 +49,14 @@ impl Engine for CpuEngine {
 
     fn descend(&mut self, config: &RunConfig, range: Range<u64>) -> Result<Vec<Endpoint>> {
         Ok(match config.precision {
-            Precision::F32 => descend_range::<f32>(config, range),
-            Precision::F64 => descend_range::<f64>(config, range),
+            Precision::F32 => super::simd::descend_range(config, range),
+            Precision::F64 => descend_scalar::<f64>(config, range),
         })
     }
 }
 
-fn descend_range<T: Float + Send + Sync>(config: &RunConfig, range: Range<u64>) -> Vec<Endpoint> {
+/// `engine::advance`, one walker per rayon task, in T.
+pub fn descend_scalar<T: Float + Real + Send + Sync>(config: &RunConfig, range: Range<u64>) -> Vec<Endpoint> {
     let params = StepParams::<T>::new(config);
     let start_of = starts::StartFn::<T>::new(config);
     range

@@ -4,6 +4,7 @@
 
 pub mod cpu;
 pub mod gpu;
+pub mod simd;
 
 use std::ops::Range;
 
@@ -12,7 +13,7 @@ use serde::Serialize;
 
 use crate::config::{Backend, Precision, RunConfig};
 use crate::error::{Error, Result};
-use crate::surface::Surface;
+use crate::surface::{Real, Surface};
 
 /// Why a walker stopped (argmin's "termination reason").
 /// Values match the `STATUS_*` constants in shaders/descent.wgsl.
@@ -135,7 +136,7 @@ pub struct WalkerState<T> {
 /// Runs up to `steps` more plain gradient-descent updates on one walker.
 /// Twin of `advance` in shaders/descent.wgsl, line for line.
 #[inline(always)]
-pub fn advance<T: Float>(surface: Surface, w: &mut WalkerState<T>, steps: u32, params: &StepParams<T>) {
+pub fn advance<T: Float + Real>(surface: Surface, w: &mut WalkerState<T>, steps: u32, params: &StepParams<T>) {
     for _ in 0..steps {
         if w.status != Status::Moving {
             break;
@@ -157,7 +158,7 @@ pub fn advance<T: Float>(surface: Surface, w: &mut WalkerState<T>, steps: u32, p
 
 /// f and |grad f| at the walker's position. Twin of `finish` in the shader.
 #[inline(always)]
-pub fn finish<T: Float>(surface: Surface, w: &WalkerState<T>) -> (T, T) {
+pub fn finish<T: Float + Real>(surface: Surface, w: &WalkerState<T>) -> (T, T) {
     let g = surface.gradient(w.p);
     (surface.value(w.p), (g[0] * g[0] + g[1] * g[1]).sqrt())
 }

@@ -7,7 +7,8 @@
 
 pub mod peaks;
 
-use num_traits::Float;
+use std::ops::{Add, Mul, Neg, Sub};
+
 use serde::{Deserialize, Serialize};
 
 use crate::config::Region;
@@ -75,14 +76,14 @@ impl Surface {
     }
 
     #[inline(always)]
-    pub fn value<T: Float>(self, p: [T; 2]) -> T {
+    pub fn value<T: Real>(self, p: [T; 2]) -> T {
         match self {
             Surface::Peaks => peaks::value(p),
         }
     }
 
     #[inline(always)]
-    pub fn gradient<T: Float>(self, p: [T; 2]) -> [T; 2] {
+    pub fn gradient<T: Real>(self, p: [T; 2]) -> [T; 2] {
         match self {
             Surface::Peaks => peaks::gradient(p),
         }
@@ -109,8 +110,32 @@ pub fn eigenvalues(h: [[f64; 2]; 2]) -> [f64; 2] {
     [mean - radius, mean + radius]
 }
 
-/// Converts an f64 constant to the engine's float type.
-#[inline(always)]
-pub(crate) fn c<T: Float>(v: f64) -> T {
-    T::from(v).expect("constant fits the float type")
+/// The arithmetic a surface's value and gradient need: f32 and f64, and
+/// the fast CPU engine's blocks of f32 lanes.
+pub trait Real: Copy + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Self> + Neg<Output = Self> {
+    /// A constant, rounded to this type.
+    fn splat(v: f64) -> Self;
+    fn exp(self) -> Self;
+}
+
+impl Real for f32 {
+    #[inline(always)]
+    fn splat(v: f64) -> Self {
+        v as f32
+    }
+    #[inline(always)]
+    fn exp(self) -> Self {
+        f32::exp(self)
+    }
+}
+
+impl Real for f64 {
+    #[inline(always)]
+    fn splat(v: f64) -> Self {
+        v
+    }
+    #[inline(always)]
+    fn exp(self) -> Self {
+        f64::exp(self)
+    }
 }

@@ -3,9 +3,7 @@
 //!
 //! `value` and `gradient` mirror `shaders/surfaces/peaks.wgsl` line for line.
 
-use num_traits::Float;
-
-use super::{Kind, KnownPoint, c};
+use super::{Kind, KnownPoint, Real};
 use crate::config::Region;
 
 /// The course's "uniform between -2 and +2".
@@ -25,38 +23,38 @@ pub const CRITICAL_POINTS: [KnownPoint; 9] = [
 ];
 
 #[inline(always)]
-pub fn value<T: Float>(p: [T; 2]) -> T {
+pub fn value<T: Real>(p: [T; 2]) -> T {
     let (x, y) = (p[0], p[1]);
     let x2 = x * x;
     let y2 = y * y;
-    let a = T::one() - x;
-    let yp = y + T::one();
-    let xp = x + T::one();
+    let a = T::splat(1.0) - x;
+    let yp = y + T::splat(1.0);
+    let xp = x + T::splat(1.0);
     let e1 = (-x2 - yp * yp).exp();
     let e2 = (-x2 - y2).exp();
     let e3 = (-xp * xp - y2).exp();
-    let q = c::<T>(0.2) * x - x2 * x - y2 * y2 * y;
-    c::<T>(3.0) * a * a * e1 - c::<T>(10.0) * q * e2 - c::<T>(1.0 / 3.0) * e3
+    let q = T::splat(0.2) * x - x2 * x - y2 * y2 * y;
+    T::splat(3.0) * a * a * e1 - T::splat(10.0) * q * e2 - T::splat(1.0 / 3.0) * e3
 }
 
 #[inline(always)]
-pub fn gradient<T: Float>(p: [T; 2]) -> [T; 2] {
+pub fn gradient<T: Real>(p: [T; 2]) -> [T; 2] {
     let (x, y) = (p[0], p[1]);
     let x2 = x * x;
     let y2 = y * y;
-    let a = T::one() - x;
-    let yp = y + T::one();
-    let xp = x + T::one();
+    let a = T::splat(1.0) - x;
+    let yp = y + T::splat(1.0);
+    let xp = x + T::splat(1.0);
     let e1 = (-x2 - yp * yp).exp();
     let e2 = (-x2 - y2).exp();
     let e3 = (-xp * xp - y2).exp();
-    let q = c::<T>(0.2) * x - x2 * x - y2 * y2 * y;
-    let gx = c::<T>(-6.0) * a * (T::one() + x * a) * e1
-        - c::<T>(10.0) * (c::<T>(0.2) - c::<T>(3.0) * x2 - c::<T>(2.0) * x * q) * e2
-        + c::<T>(2.0 / 3.0) * xp * e3;
-    let gy = c::<T>(-6.0) * a * a * yp * e1
-        + c::<T>(10.0) * y * (c::<T>(5.0) * y2 * y + c::<T>(2.0) * q) * e2
-        + c::<T>(2.0 / 3.0) * y * e3;
+    let q = T::splat(0.2) * x - x2 * x - y2 * y2 * y;
+    let gx = T::splat(-6.0) * a * (T::splat(1.0) + x * a) * e1
+        - T::splat(10.0) * (T::splat(0.2) - T::splat(3.0) * x2 - T::splat(2.0) * x * q) * e2
+        + T::splat(2.0 / 3.0) * xp * e3;
+    let gy = T::splat(-6.0) * a * a * yp * e1
+        + T::splat(10.0) * y * (T::splat(5.0) * y2 * y + T::splat(2.0) * q) * e2
+        + T::splat(2.0 / 3.0) * y * e3;
     [gx, gy]
 }
 

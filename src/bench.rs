@@ -1,0 +1,324 @@
+//! `multistart bench`: the same descent (every step runs: tol 0) at a sweep
+//! of walker counts on each backend, timed in one run so that the GPU/CPU
+//! ratios compare like with like.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::config::{Precision, RunConfig, check_output_path};
+use crate::engine::cpu::{CpuEngine, cpu_model};
+use crate::engine::gpu::{AdapterChoice, GpuContext, GpuEngine};
+use crate::engine::{Engine, simd};
+use crate::error::{Error, Result, input};
+use crate::report::{thousands, write_atomic};
+use crate::surface::Surface;
+
+/// What to measure.
+#[derive(Clone, Debug)]
+pub struct BenchConfig {
+    pub surface: Surface,
+    pub walkers: Vec<u64>,
+    pub steps: u32,
+    pub runs: u32,
+    /// A size whose timed runs would take longer than this (predicted from
+    /// the size before) is skipped with a note.
+    pub max_seconds: f64,
+    /// Largest size for the f64 reference.
+    pub f64_max_walkers: u64,
+    pub adapter: Option<String>,
+    pub json: Option<PathBuf>,
+    pub csv: Option<PathBuf>,
+    pub markdown: Option<PathBuf>,
+}
+
+impl BenchConfig {
+    pub fn validate(self) -> Result<Self> {
+        if self.walkers.is_empty() || self.walkers.iter().any(|&w| w == 0 || w > crate::config::MAX_WALKERS) {
+            return Err(input("--walkers: expected a list of counts from 1 to 2^40, such as 1e3,1e4,1e5"));
+        }
+        if self.steps == 0 {
+            return Err(input("--steps 0: expected at least 1 step"));
+        }
+        if self.runs == 0 {
+            return Err(input("--runs 0: expected at least 1 timed run"));
+        }
+        if !(self.max_seconds.is_finite() && self.max_seconds > 0.0) {
+            return Err(input(format!("--max-seconds {}: expected a finite number above 0", self.max_seconds)));
+        }
+        for (flag, path) in [("--json", &self.json), ("--csv", &self.csv), ("--markdown", &self.markdown)] {
+            if let Some(path) = path {
+                check_output_path(flag, path)?;
+            }
+        }
+        Ok(self)
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Machine {
+    /// CPU model.
+    pub cpu: String,
+    /// CPU threads used.
+    pub threads: usize,
+    /// Vector instructions the fast CPU engine runs with.
+    pub instruction_set: &'static str,
+    /// GPU adapter name, if one was found.
+    pub adapter: Option<String>,
+    /// Its graphics API, device type and driver.
+    pub api: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Row {
+    /// gpu (f32 shader), cpu-f32 (SIMD engine) or cpu-f64 (scalar reference).
+    pub backend: &'static str,
+    pub walkers: u64,
+    pub steps: u32,
+    pub runs: u32,
+    /// Median descent time of the timed runs, seconds.
+    pub median_s: f64,
+    /// Fastest timed run, seconds.
+    pub min_s: f64,
+    /// walkers x steps / median_s.
+    pub walker_steps_per_s: f64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Ratio {
+    pub walkers: u64,
+    /// Median CPU time / median GPU time: above 1, the GPU is faster.
+    pub gpu_over_cpu: f64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct BenchReport {
+    pub version: &'static str,
+    pub surface: &'static str,
+    pub machine: Machine,
+    /// How descent time was measured.
+    pub timer: &'static str,
+    /// One-off GPU costs, seconds: device, pipeline, first dispatch.
+    pub fixed_costs: Option<FixedCosts>,
+    pub rows: Vec<Row>,
+    pub ratios: Vec<Ratio>,
+    pub notes: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct FixedCosts {
+    pub device_s: f64,
+    pub pipeline_s: f64,
+    pub first_dispatch_s: f64,
+}
+
+/// Progress on stderr, only when it is a terminal.
+struct Progress(bool);
+
+impl Progress {
+    fn say(&self, text: &str) {
+        if self.0 {
+            eprint!("\r\x1b[2Kbench: {text}");
+            let _ = std::io::stderr().flush();
+        }
+    }
+    fn done(&self) {
+        if self.0 {
+            eprint!("\r\x1b[2K");
+        }
+    }
+}
+
+pub fn run(b: &BenchConfig) -> Result<BenchReport> {
+    let progress = Progress(std::io::stderr().is_terminal());
+    let mut notes = Vec::new();
+    let t = Instant::now();
+    progress.say("opening the GPU");
+    let ctx = match GpuContext::new(&b.adapter.clone().map(AdapterChoice::Named).unwrap_or(AdapterChoice::Any)) {
+        Ok(ctx) => Some(ctx),
+        Err(Error::NoAdapter(why)) => {
+            notes.push(format!("gpu rows skipped: {why}"));
+            None
+        }
+        Err(e) => return Err(e),
+    };
+    let device_s = t.elapsed().as_secs_f64();
+    let mut fixed = None;
+    let mut machine = Machine {
+        cpu: cpu_model(),
+        threads: rayon::current_num_threads(),
+        instruction_set: simd::instruction_set(),
+        adapter: None,
+        api: None,
+    };
+    let mut engines: Vec<(&'static str, Box<dyn Engine>, Precision)> = Vec::new();
+    if let Some(ctx) = ctx {
+        let t = Instant::now();
+        let gpu = GpuEngine::new(ctx, b.surface)?;
+        let pipeline_s = t.elapsed().as_secs_f64();
+        let info = gpu.device().clone();
+        machine.adapter = Some(info.name.clone());
+        machine.api = Some(format!("{}, {}", info.api, info.driver.unwrap_or_default()));
+        let mut gpu = gpu;
+        let t = Instant::now();
+        gpu.descend(&config(b, 1, Precision::F32), 0..1)?;
+        fixed = Some(FixedCosts { device_s, pipeline_s, first_dispatch_s: t.elapsed().as_secs_f64() });
+        engines.push(("gpu", Box::new(gpu), Precision::F32));
+    }
+    engines.push(("cpu-f32", Box::new(CpuEngine::new()), Precision::F32));
+    engines.push(("cpu-f64", Box::new(CpuEngine::new()), Precision::F64));
+
+    let mut rows = Vec::new();
+    for (name, engine, precision) in engines.iter_mut() {
+        let mut throughput: Option<f64> = None;
+        for &walkers in &b.walkers {
+            if *precision == Precision::F64 && walkers > b.f64_max_walkers {
+                notes.push(format!(
+                    "{name} {}: skipped (the f64 reference runs up to {} walkers)",
+                    thousands(walkers),
+                    thousands(b.f64_max_walkers)
+                ));
+                continue;
+            }
+            let work = walkers as f64 * b.steps as f64;
+            if let Some(rate) = throughput {
+                let predicted = work / rate * (b.runs + 1) as f64;
+                if predicted > b.max_seconds {
+                    notes.push(format!(
+                        "{name} {}: skipped (predicted {predicted:.0} s for {} runs, above --max-seconds {})",
+                        thousands(walkers),
+                        b.runs + 1,
+                        b.max_seconds
+                    ));
+                    continue;
+                }
+            }
+            let cfg = config(b, walkers, *precision);
+            let mut times = Vec::new();
+            for run in 0..=b.runs {
+                progress.say(&format!("{name} {} walkers, run {run}/{}", thousands(walkers), b.runs));
+                let t = Instant::now();
+                let mut first = 0;
+                while first < walkers {
+                    let range = first..(first + engine.preferred_chunk()).min(walkers);
+                    first = range.end;
+                    std::hint::black_box(engine.descend(&cfg, range)?);
+                }
+                if run > 0 {
+                    times.push(t.elapsed().as_secs_f64());
+                }
+            }
+            times.sort_by(f64::total_cmp);
+            let median_s = median(&times);
+            throughput = Some(work / median_s);
+            rows.push(Row {
+                backend: name,
+                walkers,
+                steps: b.steps,
+                runs: b.runs,
+                median_s,
+                min_s: times[0],
+                walker_steps_per_s: work / median_s,
+            });
+        }
+    }
+    progress.done();
+    let ratios = b
+        .walkers
+        .iter()
+        .filter_map(|&w| {
+            let find = |backend| rows.iter().find(|r| r.backend == backend && r.walkers == w);
+            Some(Ratio { walkers: w, gpu_over_cpu: find("cpu-f32")?.median_s / find("gpu")?.median_s })
+        })
+        .collect();
+    Ok(BenchReport {
+        version: env!("CARGO_PKG_VERSION"),
+        surface: b.surface.name(),
+        machine,
+        timer: "host clock around each descent (start points, all dispatches and the read-back included)",
+        fixed_costs: fixed,
+        rows,
+        ratios,
+        notes,
+    })
+}
+
+fn config(b: &BenchConfig, walkers: u64, precision: Precision) -> RunConfig {
+    RunConfig { walkers, steps: b.steps, tol: 0.0, precision, ..RunConfig::new(b.surface) }
+}
+
+fn median(sorted: &[f64]) -> f64 {
+    let n = sorted.len();
+    if n % 2 == 1 { sorted[n / 2] } else { 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]) }
+}
+
+/// The Markdown table (also what the console shows).
+pub fn markdown(r: &BenchReport) -> String {
+    let mut s = String::new();
+    let m = &r.machine;
+    s += &format!(
+        "peaks descent, {} steps per walker, every step run (tol 0); median and min of the timed runs after one warm-up.\n\n",
+        r.rows.first().map_or(0, |row| row.steps)
+    );
+    s += &format!("- CPU: {}, {} threads, fast engine on {}\n", m.cpu, m.threads, m.instruction_set);
+    match (&m.adapter, &m.api) {
+        (Some(a), Some(api)) => s += &format!("- GPU: {a} ({api})\n"),
+        _ => s += "- GPU: none found\n",
+    }
+    s += &format!("- timer: {}\n", r.timer);
+    if let Some(f) = r.fixed_costs {
+        s += &format!(
+            "- fixed GPU costs: device {:.3} s, pipeline {:.3} s, first dispatch {:.3} s\n",
+            f.device_s, f.pipeline_s, f.first_dispatch_s
+        );
+    }
+    s += "\n| backend | walkers | median (s) | min (s) | walker-steps/s |\n|---|---:|---:|---:|---:|\n";
+    for row in &r.rows {
+        s += &format!(
+            "| {} | {} | {:.4} | {:.4} | {:.3e} |\n",
+            row.backend,
+            thousands(row.walkers),
+            row.median_s,
+            row.min_s,
+            row.walker_steps_per_s
+        );
+    }
+    if !r.ratios.is_empty() {
+        s += "\n| walkers | GPU/CPU speed (cpu-f32 median / gpu median) |\n|---:|---:|\n";
+        for ratio in &r.ratios {
+            s += &format!("| {} | {:.2}x |\n", thousands(ratio.walkers), ratio.gpu_over_cpu);
+        }
+    }
+    for note in &r.notes {
+        s += &format!("\nnote: {note}");
+    }
+    if !r.notes.is_empty() {
+        s += "\n";
+    }
+    s
+}
+
+/// Writes the files asked for.
+pub fn write_outputs(b: &BenchConfig, r: &BenchReport) -> Result<()> {
+    if let Some(path) = &b.json {
+        write_atomic(path, |w| {
+            serde_json::to_writer_pretty(&mut *w, r)?;
+            writeln!(w)
+        })?;
+    }
+    if let Some(path) = &b.csv {
+        write_atomic(path, |w| {
+            let mut out = csv::Writer::from_writer(w);
+            for row in &r.rows {
+                out.serialize(row)?;
+            }
+            out.flush()
+        })?;
+    }
+    if let Some(path) = &b.markdown {
+        write_atomic(path, |w| w.write_all(markdown(r).as_bytes()))?;
+    }
+    Ok(())
+}
