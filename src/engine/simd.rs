@@ -71,6 +71,9 @@ impl Real for Lanes {
 /// |r| <= ln2/2, e^r by a degree-6 polynomial, 2^n from the exponent bits.
 /// Within 2 ulp of `f32::exp` where the result is normal; 0 below -87.
 #[inline(always)]
+// max/min, not clamp: clamp's NaN handling keeps LLVM from vectorising.
+// The coefficients are Cephes' as published.
+#[allow(clippy::manual_clamp, clippy::excessive_precision)]
 pub fn exp_poly(x: f32) -> f32 {
     const LOG2E: f32 = std::f32::consts::LOG2_E;
     const LN2_HI: f32 = 0.693_359_4;
