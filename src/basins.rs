@@ -18,6 +18,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{Endpoint, Status};
@@ -131,7 +132,8 @@ impl Summary {
     /// summary, and returns each endpoint's label.
     pub fn add_chunk(&mut self, endpoints: &[Endpoint], params: &BasinParams) -> Vec<Label> {
         self.walkers += endpoints.len() as u64;
-        let mut labels: Vec<Label> = endpoints.iter().map(|e| classify_walker(e, params)).collect();
+        // One f64 Hessian per settled walker: the costly part, in parallel.
+        let mut labels: Vec<Label> = endpoints.par_iter().map(|e| classify_walker(e, params)).collect();
         let candidates: Vec<usize> = (0..endpoints.len()).filter(|&i| labels[i] == Label::Basin(usize::MAX)).collect();
         for cluster in cluster(endpoints, &candidates, params.cluster_radius) {
             let best = *cluster.iter().min_by(|&&a, &&b| endpoints[a].f.total_cmp(&endpoints[b].f)).expect("non-empty");
@@ -141,9 +143,14 @@ impl Summary {
             };
             for &i in &cluster {
                 labels[i] = label;
-                if let Label::Basin(b) = label {
-                    self.basins[b].count += 1;
-                    self.basins[b].iterations.add(endpoints[i].iterations, 1);
+            }
+            if let Label::Basin(b) = label {
+                self.basins[b].count += cluster.len() as u64;
+                // Sorted runs: one histogram update per distinct value.
+                let mut iterations: Vec<u32> = cluster.iter().map(|&i| endpoints[i].iterations).collect();
+                iterations.sort_unstable();
+                for run in iterations.chunk_by(|a, b| a == b) {
+                    self.basins[b].iterations.add(run[0], run.len() as u64);
                 }
             }
         }

@@ -181,9 +181,9 @@ pub fn descend_range(config: &RunConfig, range: Range<u64>) -> Vec<Endpoint> {
             // Spare lanes of the last block start stopped, so they cost nothing.
             let mut b = Block { x: [0.0; LANES], y: [0.0; LANES], iterations: [0; LANES], status: [CONVERGED; LANES] };
             let mut starts = [[0.0f32; 2]; LANES];
-            for l in 0..count {
-                starts[l] = start_of.point(first + l as u64);
-                [b.x[l], b.y[l]] = starts[l];
+            for (l, start) in starts.iter_mut().enumerate().take(count) {
+                *start = start_of.point(first + l as u64);
+                [b.x[l], b.y[l]] = *start;
                 b.status[l] = MOVING;
             }
             run_block_best(surface, &mut b, config.steps, &params);
