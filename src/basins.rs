@@ -137,7 +137,7 @@ impl Summary {
         let candidates: Vec<usize> = (0..endpoints.len()).filter(|&i| labels[i] == Label::Basin(usize::MAX)).collect();
         for cluster in cluster(endpoints, &candidates, params.cluster_radius) {
             let best = *cluster.iter().min_by(|&&a, &&b| endpoints[a].f.total_cmp(&endpoints[b].f)).expect("non-empty");
-            let label = match polish(params.surface, endpoints[best].point, params.cluster_radius) {
+            let label = match polish(params.surface, endpoints[best].point, 4.0 * params.cluster_radius) {
                 Some(basin) => Label::Basin(self.insert(basin)),
                 None => Label::Plateau,
             };
@@ -188,7 +188,7 @@ impl Summary {
     /// Finds the basin at `basin.point` (or adds it, with no walkers yet).
     /// Of two coinciding polished points the lower (f, x, y) is kept, so
     /// the result does not depend on the order of insertion.
-    fn insert(&mut self, basin: Basin) -> usize {
+    pub fn insert(&mut self, basin: Basin) -> usize {
         let same =
             |b: &Basin| (0..2).all(|k| (b.point[k] - basin.point[k]).abs() <= MERGE_TOL * (1.0 + basin.point[k].abs()));
         if let Some(i) = self.basins.iter().position(same) {
@@ -258,15 +258,15 @@ fn newton_delta(surface: Surface, p: [f64; 2]) -> Option<[f64; 2]> {
     (det != 0.0 && d[0].is_finite() && d[1].is_finite()).then_some(d)
 }
 
-/// Newton's method on the gradient from `start`. None when it wanders more
-/// than a few cluster radii, does not converge, or ends on a degenerate
-/// Hessian: then the walkers there are on a plateau, not at a critical point.
-pub fn polish(surface: Surface, start: [f64; 2], radius: f64) -> Option<Basin> {
+/// Newton's method on the gradient from `start`. None when it travels more
+/// than `max_travel`, does not converge, or ends on a degenerate Hessian:
+/// then the walkers there are on a plateau, not at a critical point.
+pub fn polish(surface: Surface, start: [f64; 2], max_travel: f64) -> Option<Basin> {
     let mut p = start;
     for _ in 0..100 {
         let d = newton_delta(surface, p)?;
         p = [p[0] - d[0], p[1] - d[1]];
-        if (p[0] - start[0]).hypot(p[1] - start[1]) > 4.0 * radius {
+        if (p[0] - start[0]).hypot(p[1] - start[1]) > max_travel {
             return None;
         }
         if d[0].hypot(d[1]) <= 1e-15 * (1.0 + p[0].hypot(p[1])) {
@@ -395,7 +395,7 @@ mod tests {
     #[test]
     fn polish_finds_every_known_peaks_point() {
         for k in Surface::Peaks.known_points() {
-            let b = polish(Surface::Peaks, [k.point[0] + 3e-3, k.point[1] - 3e-3], 1e-2).expect("polishes");
+            let b = polish(Surface::Peaks, [k.point[0] + 3e-3, k.point[1] - 3e-3], 4e-2).expect("polishes");
             assert_eq!(b.kind, k.kind);
             assert!((b.point[0] - k.point[0]).abs() < 1e-6 && (b.point[1] - k.point[1]).abs() < 1e-6, "{b:?}");
             assert!((b.f - k.f).abs() < 1e-6);
@@ -404,6 +404,6 @@ mod tests {
 
     #[test]
     fn polish_refuses_the_flat_outskirts() {
-        assert!(polish(Surface::Peaks, [3.8, -3.5], 1e-2).is_none());
+        assert!(polish(Surface::Peaks, [3.8, -3.5], 4e-2).is_none());
     }
 }

@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::config::{self, Backend, Optimizer, Outputs, Precision, Region, RunConfig, Starts};
 use crate::error::{Result, input};
 use crate::surface::Surface;
+use crate::trajectories::TrajectorySpec;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -28,6 +29,160 @@ pub enum Command {
     Devices,
     /// Time the descent on the GPU, the fast CPU engine and the f64 reference.
     Bench(BenchArgs),
+    /// Colour each start of a grid by the basin its walker reaches, as a PNG.
+    Map(MapArgs),
+    /// Find every critical point in the region with Newton's method.
+    Critical(CriticalArgs),
+    /// Run the same starts for several values of one parameter.
+    Sweep(SweepArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MapArgs {
+    /// Starts grid, one walker per pixel: the PNG's size.
+    #[arg(long, default_value = "800x800", value_name = "WxH")]
+    pub size: String,
+    /// Write the map as PNG.
+    #[arg(long, value_name = "FILE")]
+    pub png: Option<PathBuf>,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+impl MapArgs {
+    /// The run behind the map: grid starts of the asked size.
+    pub fn into_config(self) -> Result<RunConfig> {
+        let r = &self.run;
+        if r.walkers.is_some()
+            || r.grid.is_some()
+            || r.start.is_some()
+            || r.starts_file.is_some()
+            || r.starts != StartsKind::Uniform
+        {
+            return Err(input(
+                "map places one walker per pixel: use --size WxH, not --walkers, --grid, --start or --starts",
+            ));
+        }
+        let (cols, rows) = config::parse_grid(&self.size).map_err(|_| {
+            input(format!("--size {}: expected WxH with whole numbers of at least 1, such as 800x800", self.size))
+        })?;
+        if cols < 16 || rows < 16 || cols > 8192 || rows > 8192 {
+            return Err(input(format!("--size {}: expected 16 to 8192 pixels each way", self.size)));
+        }
+        let png = self.png;
+        let mut run = self.run;
+        run.grid = Some(format!("{cols}x{rows}"));
+        let mut c = run.into_config()?;
+        if let Some(path) = &png {
+            config::check_output_path("--png", path)?;
+        }
+        c.outputs.png = png;
+        Ok(c)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct CriticalArgs {
+    #[arg(long, value_enum, default_value_t = Surface::Peaks)]
+    pub surface: Surface,
+    /// Region to search XMIN,XMAX,YMIN,YMAX [default: the surface's].
+    #[arg(long, allow_hyphen_values = true, value_name = "XMIN,XMAX,YMIN,YMAX")]
+    pub region: Option<String>,
+    /// Newton starts per side of the search grid.
+    #[arg(long, default_value_t = crate::critical::DEFAULT_GRID)]
+    pub grid: u32,
+    /// Write the points as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Write the points as CSV.
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+}
+
+impl CriticalArgs {
+    pub fn region(&self) -> Result<Region> {
+        let region = match &self.region {
+            Some(text) => {
+                let [x0, x1, y0, y1] = config::parse_numbers::<4>("--region", text)?;
+                Region { x: [x0, x1], y: [y0, y1] }
+            }
+            None => self.surface.default_region(),
+        };
+        // The run's checks, applied to this region.
+        RunConfig { region, ..RunConfig::new(self.surface) }.validate()?;
+        if !(4..=1024).contains(&self.grid) {
+            return Err(input(format!("--grid {}: expected 4 to 1024 starts per side", self.grid)));
+        }
+        for (flag, path) in [("--json", &self.json), ("--csv", &self.csv)] {
+            if let Some(path) = path {
+                config::check_output_path(flag, path)?;
+            }
+        }
+        Ok(region)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SweepParam {
+    Lr,
+    Steps,
+    Tol,
+}
+
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// The parameter to vary.
+    #[arg(long, value_enum)]
+    pub param: SweepParam,
+    /// Its values, comma-separated.
+    #[arg(long, value_delimiter = ',', required = true, allow_hyphen_values = true)]
+    pub values: Vec<f64>,
+    /// Draw share against value as PNG.
+    #[arg(long, value_name = "FILE")]
+    pub png: Option<PathBuf>,
+    /// Write one CSV row per value and class.
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+    /// The run's options; --json writes {param, values, runs}.
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+impl SweepArgs {
+    /// One validated configuration per value, from the same starts.
+    pub fn into_configs(self) -> Result<Vec<(f64, RunConfig)>> {
+        if self.run.csv_basins.is_some() || self.run.csv_endpoints.is_some() || self.run.trajectories.is_some() {
+            return Err(input(
+                "sweep writes --json, --csv and --png; --csv-basins, --csv-endpoints and --trajectories belong to single runs",
+            ));
+        }
+        let (png, csv) = (self.png, self.csv);
+        let mut base = self.run.into_config()?;
+        for (flag, path) in [("--png", &png), ("--csv", &csv)] {
+            if let Some(path) = path {
+                config::check_output_path(flag, path)?;
+            }
+        }
+        base.outputs.png = png;
+        base.outputs.csv_basins = csv;
+        self.values
+            .iter()
+            .map(|&v| {
+                let mut c = base.clone();
+                match self.param {
+                    SweepParam::Lr => c.lr = v,
+                    SweepParam::Tol => c.tol = v,
+                    SweepParam::Steps => {
+                        if !(v >= 1.0 && v.fract() == 0.0 && v <= u32::MAX as f64) {
+                            return Err(input(format!("--values: steps {v} is not a whole number of at least 1")));
+                        }
+                        c.steps = v as u32;
+                    }
+                }
+                Ok((v, c.validate()?))
+            })
+            .collect()
+    }
 }
 
 #[derive(Debug, Args)]
@@ -154,6 +309,18 @@ pub struct RunArgs {
     /// Write one CSV row per walker.
     #[arg(long, value_name = "FILE")]
     pub csv_endpoints: Option<PathBuf>,
+    /// Record the paths of the first K walkers (or those of --walker-ids).
+    #[arg(long, value_name = "K")]
+    pub trajectories: Option<u64>,
+    /// Walkers whose paths to record, comma-separated indices.
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub walker_ids: Vec<u64>,
+    /// Record a trajectory point every M steps.
+    #[arg(long, default_value_t = 10, value_name = "M")]
+    pub every: u32,
+    /// Write the recorded paths as CSV: walker, step, x, y, f.
+    #[arg(long, value_name = "FILE")]
+    pub csv_trajectories: Option<PathBuf>,
 }
 
 impl RunArgs {
@@ -177,7 +344,18 @@ impl RunArgs {
         c.cluster_radius = self.cluster_radius;
         c.chunk = self.chunk;
         c.steps_per_dispatch = self.steps_per_dispatch;
-        c.outputs = Outputs { json: self.json, csv_basins: self.csv_basins, csv_endpoints: self.csv_endpoints };
+        c.outputs = Outputs {
+            json: self.json,
+            csv_basins: self.csv_basins,
+            csv_endpoints: self.csv_endpoints,
+            csv_trajectories: self.csv_trajectories,
+            png: None,
+        };
+        c.trajectories = match (self.trajectories, self.walker_ids.is_empty()) {
+            (None, true) => None,
+            (Some(k), true) => Some(TrajectorySpec { walkers: (0..k).collect(), every: self.every }),
+            (_, false) => Some(TrajectorySpec { walkers: self.walker_ids.clone(), every: self.every }),
+        };
         c.starts = if let Some(text) = &self.start {
             let [x, y] = config::parse_numbers::<2>("--start", text)?;
             c.walkers = 1;

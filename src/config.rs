@@ -144,6 +144,9 @@ pub struct Outputs {
     pub json: Option<PathBuf>,
     pub csv_basins: Option<PathBuf>,
     pub csv_endpoints: Option<PathBuf>,
+    pub csv_trajectories: Option<PathBuf>,
+    /// A picture: the basin map or the sweep chart.
+    pub png: Option<PathBuf>,
 }
 
 impl Outputs {
@@ -195,6 +198,8 @@ pub struct RunConfig {
     pub steps_per_dispatch: u32,
     /// Picks the GPU adapter whose name contains this text.
     pub adapter: Option<String>,
+    /// Walkers whose paths are recorded.
+    pub trajectories: Option<crate::trajectories::TrajectorySpec>,
     pub outputs: Outputs,
 }
 
@@ -219,6 +224,7 @@ impl RunConfig {
             chunk: None,
             steps_per_dispatch: 250,
             adapter: None,
+            trajectories: None,
             outputs: Outputs::default(),
         }
     }
@@ -269,6 +275,17 @@ impl RunConfig {
         }
         if self.backend == Backend::Gpu && self.precision == Precision::F64 {
             return Err(input("--precision f64 runs on the CPU only: the GPU engine is f32 (use --backend cpu)"));
+        }
+        if let Some(t) = &self.trajectories {
+            if t.every == 0 {
+                return Err(input("--every 0: expected at least 1 step between records"));
+            }
+            if let Some(&w) = t.walkers.iter().find(|&&w| w >= walkers) {
+                return Err(input(format!("trajectory walker {w}: the run has walkers 0 to {}", walkers - 1)));
+            }
+            if t.walkers.is_empty() {
+                return Err(input("--trajectories 0: expected at least one walker to follow"));
+            }
         }
         self.outputs.validate()?;
         Ok(self)

@@ -21,6 +21,10 @@ pub enum Error {
     #[error("gpu: {0}")]
     Gpu(String),
 
+    /// Drawing a picture failed.
+    #[error("drawing the picture failed: {0}")]
+    Plot(String),
+
     /// Reading or writing a file failed at run time.
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
@@ -31,7 +35,7 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Input(_) | Error::StartsFile { .. } => 2,
-            Error::NoAdapter(_) | Error::Gpu(_) | Error::Io { .. } => 1,
+            Error::NoAdapter(_) | Error::Gpu(_) | Error::Plot(_) | Error::Io { .. } => 1,
         }
     }
 }

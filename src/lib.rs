@@ -9,12 +9,15 @@
 pub mod basins;
 pub mod bench;
 pub mod cli;
+pub mod commands;
 pub mod config;
+pub mod critical;
 pub mod engine;
 pub mod error;
 pub mod report;
 pub mod run;
 pub mod starts;
 pub mod surface;
+pub mod trajectories;
 
 pub use error::{Error, Result};

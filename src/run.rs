@@ -25,20 +25,20 @@ pub struct Outcome {
     /// Walker-steps actually taken (early stops make it less than
     /// walkers x steps).
     pub walker_steps: u64,
-    /// Every endpoint with its label, when `--csv-endpoints` asks for them.
+    /// Every endpoint with its label, when asked for.
     pub endpoints: Option<Vec<(Endpoint, Label)>>,
 }
 
-/// Runs every walker of `config` on `engine`. `started` is when the
-/// process began, so `total_s` counts device set-up too.
-pub fn run(config: &RunConfig, engine: &mut dyn Engine, started: Instant) -> Result<Outcome> {
+/// Runs every walker of `config` on `engine`, keeping the endpoints when
+/// asked. `started` is when the process began, so `total_s` counts device
+/// set-up too.
+pub fn run(config: &RunConfig, engine: &mut dyn Engine, started: Instant, keep_endpoints: bool) -> Result<Outcome> {
     let params = BasinParams::new(config);
     let chunk = config.chunk.unwrap_or_else(|| engine.preferred_chunk()).max(1);
-    let keep = config.outputs.csv_endpoints.is_some();
     let mut summary = Summary::default();
     let mut timing = Timing::default();
     let mut walker_steps = 0;
-    let mut kept = keep.then(Vec::new);
+    let mut kept = keep_endpoints.then(Vec::new);
     let mut first = 0;
     while first < config.walkers {
         let range = first..(first + chunk).min(config.walkers);

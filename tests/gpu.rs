@@ -131,3 +131,19 @@ fn uploaded_starts_descend_like_the_cpu() {
     assert!((e.point[0] - 0.2964).abs() < 1e-3 && (e.point[1] - 0.3202).abs() < 1e-3, "{e:?}");
     assert_eq!(e.iterations, 1000);
 }
+
+#[test]
+fn trajectories_on_the_gpu_follow_the_cpu() {
+    use multistart::trajectories::{TrajectorySpec, record};
+    let Some(mut gpu) = engine("trajectories_on_the_gpu_follow_the_cpu") else { return };
+    let c = config(1000);
+    let spec = TrajectorySpec { walkers: vec![3, 141, 592], every: 100 };
+    let on_gpu = record(&c, &mut gpu, &spec).unwrap();
+    let on_cpu = record(&c, &mut CpuEngine::new(), &spec).unwrap();
+    assert_eq!(on_gpu.len(), on_cpu.len());
+    assert!(on_gpu.len() >= 6);
+    for (g, k) in on_gpu.iter().zip(&on_cpu) {
+        assert_eq!((g.walker, g.step), (k.walker, k.step));
+        assert!((g.x - k.x).abs() < 1e-3 && (g.y - k.y).abs() < 1e-3, "{g:?} vs {k:?}");
+    }
+}

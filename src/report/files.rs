@@ -13,12 +13,34 @@ use crate::error::{Error, Result};
 /// folder, renamed over `path` once `fill` succeeded; removed otherwise.
 pub fn write_atomic(path: &Path, fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
     let io = |source| Error::Io { path: path.to_path_buf(), source };
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let tmp = tempfile::Builder::new().prefix(".multistart-").suffix(".tmp").tempfile_in(dir).map_err(io)?;
+    let tmp = temporary_beside(path, ".tmp")?;
     {
         let mut out = BufWriter::new(tmp.as_file());
         fill(&mut out).map_err(io)?;
         out.flush().map_err(io)?;
+    }
+    persist(tmp, path)
+}
+
+/// A temporary file in `path`'s folder (so the rename cannot cross file
+/// systems), removed if dropped before `persist`.
+pub fn temporary_beside(path: &Path, suffix: &str) -> Result<tempfile::NamedTempFile> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    tempfile::Builder::new()
+        .prefix(".multistart-")
+        .suffix(suffix)
+        .tempfile_in(dir)
+        .map_err(|source| Error::Io { path: path.to_path_buf(), source })
+}
+
+/// Renames a complete temporary file over `path`, readable like any file
+/// the user creates (tempfile makes them private).
+pub fn persist(tmp: tempfile::NamedTempFile, path: &Path) -> Result<()> {
+    let io = |source| Error::Io { path: path.to_path_buf(), source };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644)).map_err(io)?;
     }
     tmp.persist(path).map_err(|e| io(e.error))?;
     Ok(())
@@ -50,6 +72,7 @@ pub fn write_csv_basins(path: &Path, report: &Report) -> Result<()> {
             "ci95_hi",
             "median_iterations",
             "p90_iterations",
+            "area",
             "lambda_min",
             "lambda_max",
             "max_stable_lr",
@@ -70,6 +93,7 @@ pub fn write_csv_basins(path: &Path, report: &Report) -> Result<()> {
                 b.ci95[1].to_string(),
                 opt(b.median_iterations.map(|v| v.to_string())),
                 opt(b.p90_iterations.map(|v| v.to_string())),
+                opt(b.area.map(|v| v.to_string())),
                 b.eigenvalues[0].to_string(),
                 b.eigenvalues[1].to_string(),
                 opt(b.max_stable_lr.map(|v| v.to_string())),
@@ -78,7 +102,7 @@ pub fn write_csv_basins(path: &Path, report: &Report) -> Result<()> {
         let n = report.config.walkers as f64;
         for (name, count) in classes(report) {
             let [lo, hi] = crate::basins::wilson95(count, report.config.walkers);
-            let mut row = vec![String::new(); 16];
+            let mut row = vec![String::new(); 17];
             row[1] = name.into();
             row[7] = count.to_string();
             row[8] = (count as f64 / n).to_string();

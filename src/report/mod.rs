@@ -2,6 +2,7 @@
 //! (stdout) or written as JSON and CSV (files, written atomically).
 
 mod files;
+pub mod plot;
 mod table;
 
 pub use files::{write_atomic, write_csv_basins, write_csv_endpoints, write_json};
@@ -80,6 +81,9 @@ pub struct BasinRow {
     pub ci95: [f64; 2],
     pub median_iterations: Option<u32>,
     pub p90_iterations: Option<u32>,
+    /// For grid starts: the basin's area of attraction in region units
+    /// (fraction x region area); null for other starts.
+    pub area: Option<f64>,
     /// Hessian eigenvalues, ascending.
     pub eigenvalues: [f64; 2],
     /// 2 / lambda_max, for minima.
@@ -110,6 +114,8 @@ impl Report {
                     ci95: wilson95(b.count, n),
                     median_iterations: b.iterations.quantile(0.5),
                     p90_iterations: b.iterations.quantile(0.9),
+                    area: matches!(config.starts, crate::config::Starts::Grid { .. })
+                        .then(|| b.count as f64 / n as f64 * config.region.width(0) * config.region.width(1)),
                     eigenvalues: b.eigenvalues,
                     max_stable_lr: b.max_stable_lr(),
                 }

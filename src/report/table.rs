@@ -60,8 +60,8 @@ pub fn print_table(out: &mut dyn Write, r: &Report) -> io::Result<()> {
     writeln!(out)?;
     writeln!(
         out,
-        "{:>3}  {:<9} {:>10} {:>10} {:>10} {:>11} {:>7}  {:<17} {:>9}  {:>10}",
-        "#", "kind", "x", "y", "f", "walkers", "share %", "95% CI (%)", "median it", "stable lr<"
+        "{:>3}  {:<9} {:>10} {:>10} {:>10} {:>11} {:>7}  {:<17} {:>9} {:>6}  {:>10}",
+        "#", "kind", "x", "y", "f", "walkers", "share %", "95% CI (%)", "median it", "p90", "stable lr<"
     )?;
     for b in &r.basins {
         let note = match (b.best, b.global) {
@@ -73,7 +73,7 @@ pub fn print_table(out: &mut dyn Write, r: &Report) -> io::Result<()> {
         };
         writeln!(
             out,
-            "{:>3}  {:<9} {:>10.6} {:>10.6} {:>10.6} {:>11} {:>7.2}  {:<17} {:>9}  {:>10}{note}",
+            "{:>3}  {:<9} {:>10.6} {:>10.6} {:>10.6} {:>11} {:>7.2}  {:<17} {:>9} {:>6}  {:>10}{note}",
             b.id,
             b.kind.name(),
             b.point[0],
@@ -83,6 +83,7 @@ pub fn print_table(out: &mut dyn Write, r: &Report) -> io::Result<()> {
             100.0 * b.fraction,
             percent_interval(b.ci95),
             b.median_iterations.map_or("-".into(), |v| v.to_string()),
+            b.p90_iterations.map_or("-".into(), |v| v.to_string()),
             b.max_stable_lr.map_or("-".into(), |v| format!("{v:.4}")),
         )?;
     }

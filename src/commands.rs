@@ -1,0 +1,374 @@
+//! What each command does, from a validated configuration to its outputs.
+//! `main` only parses and dispatches here.
+
+use std::io::Write;
+use std::time::Instant;
+
+use crate::basins::{Label, Summary};
+use crate::bench::{self, BenchConfig};
+use crate::cli::CriticalArgs;
+use crate::config::RunConfig;
+use crate::engine::{self, Engine, gpu};
+use crate::error::{Error, Result};
+use crate::report::{self, Report, plot, thousands, write_atomic};
+use crate::run::{Outcome, run};
+use crate::trajectories::{self, TrajectoryPoint};
+
+/// A run and what it produced.
+struct Done {
+    outcome: Outcome,
+    report: Report,
+    trajectories: Vec<TrajectoryPoint>,
+}
+
+/// Runs `config` on `engine` and writes the files it asks for.
+fn execute(config: &RunConfig, engine: &mut dyn Engine, started: Instant, keep_endpoints: bool) -> Result<Done> {
+    let keep = keep_endpoints || config.outputs.csv_endpoints.is_some();
+    let outcome = run(config, engine, started, keep)?;
+    let report = Report::new(config, engine.device(), &outcome);
+    let trajectories = match &config.trajectories {
+        Some(spec) => trajectories::record(config, engine, spec)?,
+        None => Vec::new(),
+    };
+    let o = &config.outputs;
+    if let Some(path) = &o.json {
+        report::write_json(path, &report)?;
+    }
+    if let Some(path) = &o.csv_basins {
+        report::write_csv_basins(path, &report)?;
+    }
+    if let (Some(path), Some(endpoints)) = (&o.csv_endpoints, &outcome.endpoints) {
+        report::write_csv_endpoints(path, endpoints, &report_ids(&outcome.summary))?;
+    }
+    if let Some(path) = &o.csv_trajectories {
+        trajectories::write_csv(path, &trajectories)?;
+    }
+    Ok(Done { outcome, report, trajectories })
+}
+
+/// `ids[i]`: the report's 1-based id of `summary.basins[i]`.
+fn report_ids(summary: &Summary) -> Vec<usize> {
+    let mut ids = vec![0; summary.basins.len()];
+    for (rank, i) in summary.report_order().into_iter().enumerate() {
+        ids[i] = rank + 1;
+    }
+    ids
+}
+
+fn engine_for(config: &RunConfig) -> Result<Box<dyn Engine>> {
+    let (engine, notice) = engine::select(config)?;
+    if let Some(notice) = notice {
+        eprintln!("{notice}");
+    }
+    Ok(engine)
+}
+
+fn print_table(report: &Report) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = report::print_table(&mut stdout, report).and_then(|_| stdout.flush());
+}
+
+/// `multistart [OPTIONS]`: one run, its table, its files.
+pub fn single_run(config: &RunConfig, started: Instant) -> Result<()> {
+    if config.trajectories.is_some() && config.outputs.csv_trajectories.is_none() {
+        return Err(Error::Input("--trajectories needs --csv-trajectories FILE to write the paths to".into()));
+    }
+    let mut engine = engine_for(config)?;
+    let done = execute(config, engine.as_mut(), started, false)?;
+    print_table(&done.report);
+    Ok(())
+}
+
+/// `multistart map`: the grid run, its table, and the picture.
+pub fn map(config: &RunConfig, started: Instant) -> Result<()> {
+    let mut engine = engine_for(config)?;
+    let done = execute(config, engine.as_mut(), started, true)?;
+    print_table(&done.report);
+    let Some(path) = &config.outputs.png else {
+        eprintln!("note: no picture written; add --png FILE to draw the map");
+        return Ok(());
+    };
+    let crate::config::Starts::Grid { cols, rows } = config.starts else { unreachable!("map runs grid starts") };
+    let labels: Vec<Label> = done.outcome.endpoints.as_ref().expect("kept").iter().map(|(_, l)| *l).collect();
+    let basin_rank: Vec<usize> = report_ids(&done.outcome.summary).into_iter().map(|id| id.saturating_sub(1)).collect();
+    let critical = crate::critical::find(config.surface, &config.region, crate::critical::DEFAULT_GRID);
+    plot::draw_map(
+        path,
+        &plot::MapPicture {
+            surface: config.surface,
+            region: config.region,
+            cols,
+            rows,
+            labels: &labels,
+            basin_rank: &basin_rank,
+            report: &done.report,
+            critical: &critical,
+            trajectories: &done.trajectories,
+        },
+    )?;
+    eprintln!("wrote {} ({cols}x{rows}, one walker per pixel)", path.display());
+    Ok(())
+}
+
+/// `multistart critical`: the table of every critical point in the region.
+pub fn critical(args: &CriticalArgs) -> Result<()> {
+    let region = args.region()?;
+    let found = crate::critical::find(args.surface, &region, args.grid);
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "{} on [{}, {}] x [{}, {}]: {} critical points (Newton from a {}x{} grid of starts)\n",
+        args.surface.name(),
+        region.x[0],
+        region.x[1],
+        region.y[0],
+        region.y[1],
+        found.len(),
+        args.grid,
+        args.grid
+    );
+    let _ = writeln!(
+        out,
+        "{:>3}  {:<8} {:>10} {:>10} {:>10} {:>11} {:>11}",
+        "#", "kind", "x", "y", "f", "lambda_min", "lambda_max"
+    );
+    for (k, b) in found.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "{:>3}  {:<8} {:>10.6} {:>10.6} {:>10.6} {:>11.4} {:>11.4}",
+            k + 1,
+            b.kind.name(),
+            b.point[0],
+            b.point[1],
+            b.f,
+            b.eigenvalues[0],
+            b.eigenvalues[1]
+        );
+    }
+    #[derive(serde::Serialize)]
+    struct Point {
+        id: usize,
+        kind: crate::surface::Kind,
+        x: f64,
+        y: f64,
+        f: f64,
+        lambda_min: f64,
+        lambda_max: f64,
+    }
+    let rows: Vec<Point> = found
+        .iter()
+        .enumerate()
+        .map(|(k, b)| Point {
+            id: k + 1,
+            kind: b.kind,
+            x: b.point[0],
+            y: b.point[1],
+            f: b.f,
+            lambda_min: b.eigenvalues[0],
+            lambda_max: b.eigenvalues[1],
+        })
+        .collect();
+    if let Some(path) = &args.json {
+        write_atomic(path, |w| {
+            serde_json::to_writer_pretty(
+                &mut *w,
+                &serde_json::json!({"surface": args.surface.name(), "region": region.as_array(), "points": rows}),
+            )?;
+            writeln!(w)
+        })?;
+    }
+    if let Some(path) = &args.csv {
+        write_atomic(path, |w| {
+            let mut out = csv::Writer::from_writer(w);
+            for r in &rows {
+                out.serialize(r)?;
+            }
+            out.flush()
+        })?;
+    }
+    Ok(())
+}
+
+/// `multistart sweep`: the same starts for each value; a share table.
+pub fn sweep(param: &str, runs: &[(f64, RunConfig)], started: Instant) -> Result<()> {
+    let first = &runs[0].1;
+    let mut engine = engine_for(first)?;
+    let mut reports = Vec::new();
+    let mut catalogue = Summary::default();
+    let mut columns: Vec<Vec<usize>> = Vec::new();
+    for (k, (value, config)) in runs.iter().enumerate() {
+        eprint!(
+            "{}",
+            if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+                format!("\rsweep: {param} = {value} ({}/{})", k + 1, runs.len())
+            } else {
+                String::new()
+            }
+        );
+        let mut quiet = config.clone();
+        quiet.outputs = Default::default();
+        let done = execute(&quiet, engine.as_mut(), started, false)?;
+        columns.push(catalogue.merge(&done.outcome.summary));
+        reports.push((*value, done.report, done.outcome.summary));
+    }
+    if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        eprint!("\r\x1b[2K");
+    }
+    let order = catalogue.report_order();
+    let n = first.walkers as f64;
+    let share = |count: u64| 100.0 * count as f64 / n;
+    // Walkers of catalogue basin `c` in run `k`.
+    let basin_count = |k: usize, c: usize| -> u64 {
+        let s = &reports[k].2;
+        columns[k].iter().enumerate().filter(|&(_, &to)| to == c).map(|(from, _)| s.basins[from].count).sum()
+    };
+    let basin_share = |k: usize, c: usize| share(basin_count(k, c));
+    let class_counts = |s: &Summary| {
+        [("moving", s.moving), ("plateau", s.plateau), ("escaped", s.escaped), ("nonfinite", s.nonfinite)]
+    };
+
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "sweep of {param} over {} values: {} {} walkers from the same starts, {} on [{}, {}] x [{}, {}], {}\n",
+        runs.len(),
+        thousands(first.walkers),
+        first.starts.describe(),
+        first.surface.name(),
+        first.region.x[0],
+        first.region.x[1],
+        first.region.y[0],
+        first.region.y[1],
+        engine.device().describe()
+    );
+    let _ = writeln!(out, "share of walkers (%):");
+    let mut header = format!("{:>10}", param);
+    for (rank, &c) in order.iter().enumerate() {
+        let b = &catalogue.basins[c];
+        header +=
+            &format!(" {:>22}", format!("#{} {} ({:.3},{:.3})", rank + 1, &b.kind.name()[..3], b.point[0], b.point[1]));
+    }
+    header += &format!(" {:>8} {:>8} {:>8} {:>9}", "moving", "plateau", "escaped", "nonfinite");
+    let _ = writeln!(out, "{header}");
+    for (k, (value, _, s)) in reports.iter().enumerate() {
+        let mut line = format!("{value:>10}");
+        for &c in &order {
+            line += &format!(" {:>22.2}", basin_share(k, c));
+        }
+        for (i, (_, count)) in class_counts(s).into_iter().enumerate() {
+            line += &format!(" {:>w$.2}", share(count), w = if i == 3 { 9 } else { 8 });
+        }
+        let _ = writeln!(out, "{line}");
+    }
+    let _ = out.flush();
+
+    let o = &first.outputs;
+    if let Some(path) = &o.json {
+        let runs_json: Vec<_> = reports.iter().map(|(v, r, _)| serde_json::json!({"value": v, "report": r})).collect();
+        let values: Vec<f64> = runs.iter().map(|(v, _)| *v).collect();
+        write_atomic(path, |w| {
+            serde_json::to_writer_pretty(
+                &mut *w,
+                &serde_json::json!({"param": param, "values": values, "runs": runs_json}),
+            )?;
+            writeln!(w)
+        })?;
+    }
+    if let Some(path) = &o.csv_basins {
+        write_atomic(path, |w| {
+            let mut csv_out = csv::Writer::from_writer(w);
+            csv_out.write_record(["value", "class", "id", "kind", "x", "y", "f", "count", "fraction"])?;
+            for (k, (value, _, s)) in reports.iter().enumerate() {
+                for (rank, &c) in order.iter().enumerate() {
+                    let b = &catalogue.basins[c];
+                    let count = basin_count(k, c);
+                    csv_out.write_record([
+                        value.to_string(),
+                        "basin".into(),
+                        (rank + 1).to_string(),
+                        b.kind.name().into(),
+                        b.point[0].to_string(),
+                        b.point[1].to_string(),
+                        b.f.to_string(),
+                        count.to_string(),
+                        (count as f64 / n).to_string(),
+                    ])?;
+                }
+                for (name, count) in class_counts(s) {
+                    let empty = String::new();
+                    csv_out.write_record([
+                        value.to_string(),
+                        name.into(),
+                        empty.clone(),
+                        empty.clone(),
+                        empty.clone(),
+                        empty.clone(),
+                        empty,
+                        count.to_string(),
+                        (count as f64 / n).to_string(),
+                    ])?;
+                }
+            }
+            csv_out.flush()
+        })?;
+    }
+    if let Some(path) = &o.png {
+        let values: Vec<f64> = runs.iter().map(|(v, _)| *v).collect();
+        let mut series = Vec::new();
+        for (rank, &c) in order.iter().enumerate() {
+            let b = &catalogue.basins[c];
+            let shares = (0..reports.len()).map(|k| basin_share(k, c)).collect();
+            series.push((
+                format!("#{} {} ({:.3}, {:.3})", rank + 1, b.kind.name(), b.point[0], b.point[1]),
+                plot::PALETTE[rank % plot::PALETTE.len()],
+                shares,
+            ));
+        }
+        for (i, name) in ["moving", "plateau", "escaped", "nonfinite"].into_iter().enumerate() {
+            let shares: Vec<f64> = reports.iter().map(|(_, _, s)| share(class_counts(s)[i].1)).collect();
+            if shares.iter().any(|&v| v > 0.0) {
+                series.push((name.to_string(), plot::CLASS_GREYS[i], shares));
+            }
+        }
+        let log_x = param != "steps"
+            || values.iter().all(|&v| v > 0.0)
+                && values.iter().cloned().fold(0.0, f64::max) / values.iter().cloned().fold(f64::MAX, f64::min) > 100.0;
+        plot::draw_sweep(path, &plot::SweepPicture { param, values: &values, log_x, series })?;
+    }
+    Ok(())
+}
+
+/// `multistart devices`: every adapter, with the limits that bound a chunk.
+pub fn devices() -> Result<()> {
+    let adapters = gpu::list_adapters();
+    if adapters.is_empty() {
+        return Err(Error::NoAdapter(
+            "no GPU adapter found: install a Vulkan driver (on Debian without a GPU: apt-get install mesa-vulkan-drivers libvulkan1)".into(),
+        ));
+    }
+    let mut out = std::io::stdout().lock();
+    for (i, a) in adapters.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "{i}: {}\n   api {}, type {}, driver {}\n   max storage binding {} MiB, max buffer {} MiB, \
+             max workgroups per dimension {}: up to {} walkers per chunk",
+            a.name,
+            a.api,
+            a.device_type,
+            a.driver,
+            a.max_storage_buffer_binding_size >> 20,
+            a.max_buffer_size >> 20,
+            a.max_compute_workgroups_per_dimension,
+            thousands(a.max_chunk_walkers),
+        );
+    }
+    Ok(())
+}
+
+/// `multistart bench`.
+pub fn bench(b: &BenchConfig) -> Result<()> {
+    let report = bench::run(b)?;
+    bench::write_outputs(b, &report)?;
+    print!("{}", bench::markdown(&report));
+    Ok(())
+}

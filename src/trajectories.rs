@@ -1,0 +1,64 @@
+//! The paths of a few walkers, every M steps, on any engine.
+//!
+//! The position after k*M steps is the endpoint of a k*M-step descent from
+//! the same start: engines are deterministic and a split of the steps gives
+//! the same endpoint (tests/gpu.rs checks that for the shader), so this
+//! needs nothing from an engine beyond `descend`. It costs steps^2 / (2M)
+//! walker-steps per walker: nothing next to a run's millions.
+
+use serde::Serialize;
+
+use crate::config::RunConfig;
+use crate::engine::{Engine, Status};
+use crate::error::Result;
+use crate::report::write_atomic;
+
+/// Which walkers to follow, and how often to record them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrajectorySpec {
+    pub walkers: Vec<u64>,
+    pub every: u32,
+}
+
+/// One recorded position. A CSV row: walker, step, x, y, f.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct TrajectoryPoint {
+    pub walker: u64,
+    /// Updates applied so far.
+    pub step: u32,
+    pub x: f64,
+    pub y: f64,
+    pub f: f64,
+}
+
+/// Records each walker at steps 0, M, 2M, ... until it stops or the budget
+/// ends (its last position always included).
+pub fn record(config: &RunConfig, engine: &mut dyn Engine, spec: &TrajectorySpec) -> Result<Vec<TrajectoryPoint>> {
+    let mut out = Vec::new();
+    let mut c = config.clone();
+    for &walker in &spec.walkers {
+        let mut steps = 0;
+        loop {
+            c.steps = steps;
+            let e = engine.descend(&c, walker..walker + 1)?[0];
+            if out.last().is_none_or(|p: &TrajectoryPoint| p.walker != walker || p.step != e.iterations) {
+                out.push(TrajectoryPoint { walker, step: e.iterations, x: e.point[0], y: e.point[1], f: e.f });
+            }
+            if e.status != Status::Moving || steps >= config.steps {
+                break;
+            }
+            steps = (steps + spec.every).min(config.steps);
+        }
+    }
+    Ok(out)
+}
+
+pub fn write_csv(path: &std::path::Path, points: &[TrajectoryPoint]) -> Result<()> {
+    write_atomic(path, |w| {
+        let mut out = csv::Writer::from_writer(w);
+        for p in points {
+            out.serialize(p)?;
+        }
+        out.flush()
+    })
+}

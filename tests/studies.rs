@@ -1,0 +1,185 @@
+//! Basin studies as a user runs them: map, critical, sweep, trajectories.
+
+use assert_cmd::Command;
+use multistart::surface::Surface;
+
+fn multistart() -> Command {
+    let mut cmd = Command::cargo_bin("multistart").unwrap();
+    cmd.env("XDG_RUNTIME_DIR", std::env::temp_dir());
+    cmd
+}
+
+fn stdout_of(args: &[&str]) -> String {
+    let out = multistart().args(args).assert().success().get_output().stdout.clone();
+    String::from_utf8(out).unwrap()
+}
+
+fn read_json(path: &std::path::Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn critical_lists_the_nine_points_of_peaks_to_1e6() {
+    let text = stdout_of(&["critical"]);
+    let rows: Vec<Vec<&str>> = text
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .filter(|w: &Vec<&str>| w.len() == 7 && w[0].parse::<u32>().is_ok())
+        .collect();
+    assert_eq!(rows.len(), 9, "{text}");
+    for kind in ["minimum", "saddle", "maximum"] {
+        assert_eq!(rows.iter().filter(|r| r[1] == kind).count(), 3, "{text}");
+    }
+    let known = Surface::Peaks.known_points().iter().map(|k| (k.point[0], k.point[1]));
+    for (x, y) in known {
+        assert!(
+            rows.iter()
+                .any(|r| (r[2].parse::<f64>().unwrap() - x).abs() < 1e-6
+                    && (r[3].parse::<f64>().unwrap() - y).abs() < 1e-6),
+            "missing ({x}, {y}): {text}"
+        );
+    }
+}
+
+#[test]
+fn map_draws_the_asked_size_with_basin_colours_marks_and_grid_shares() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("basins.png");
+    let map_json = dir.path().join("map.json");
+    let grid_json = dir.path().join("grid.json");
+    stdout_of(&["map", "--backend", "cpu", "--png", png.to_str().unwrap(), "--json", map_json.to_str().unwrap()]);
+    let img = image::open(&png).unwrap().to_rgb8();
+    assert_eq!(img.dimensions(), (800, 800));
+
+    // At least three basin colours, each on many pixels.
+    let palette = [[31u8, 119, 180], [255, 127, 14], [44, 160, 44]];
+    for colour in palette {
+        let n = img.pixels().filter(|p| p.0 == colour).count();
+        assert!(n > 10_000, "{colour:?} on {n} pixels");
+    }
+    // A mark (black at its centre) at each of the nine critical points.
+    let to_px = |x: f64, y: f64| {
+        (((x + 2.0) / 4.0 * 800.0 - 0.5).round() as u32, (800.0 - (y + 2.0) / 4.0 * 800.0 - 0.5).round() as u32)
+    };
+    for (x, y) in [
+        (0.228279, -1.625535),
+        (-1.347396, 0.204519),
+        (0.296446, 0.320196),
+        (0.416323, -0.394145),
+        (-0.265938, 0.466740),
+        (1.098273, 0.854461),
+        (1.285685, -0.004848),
+        (-0.460025, -0.629197),
+        (-0.009318, 1.581368),
+    ] {
+        let (px, py) = to_px(x, y);
+        assert_eq!(img.get_pixel(px, py).0, [0, 0, 0], "no mark at ({x}, {y})");
+    }
+    // The legend: a pale box in the top right corner.
+    assert!(img.get_pixel(780, 14).0.iter().all(|&c| c > 200));
+
+    // The legend's shares are those of a grid run of the same size.
+    stdout_of(&["--starts", "grid", "--grid", "800x800", "--backend", "cpu", "--json", grid_json.to_str().unwrap()]);
+    let (m, g) = (read_json(&map_json), read_json(&grid_json));
+    assert_eq!(m["basins"].as_array().unwrap().len(), 3);
+    for (a, b) in m["basins"].as_array().unwrap().iter().zip(g["basins"].as_array().unwrap()) {
+        assert_eq!(a["count"], b["count"]);
+        assert_eq!(a["fraction"], b["fraction"]);
+        assert!(a["area"].as_f64().unwrap() > 1.0);
+    }
+    assert_eq!(m["moving"], g["moving"]);
+}
+
+#[test]
+fn sweep_lr_shows_what_each_learning_rate_reaches() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("sweep.json");
+    let png = dir.path().join("sweep.png");
+    stdout_of(&[
+        "sweep",
+        "--param",
+        "lr",
+        "--values",
+        "0.00001,0.001,0.01,0.1,0.5",
+        "--walkers",
+        "20000",
+        "--backend",
+        "cpu",
+        "--json",
+        json.to_str().unwrap(),
+        "--png",
+        png.to_str().unwrap(),
+    ]);
+    let j = read_json(&json);
+    assert_eq!(j["param"], "lr");
+    assert_eq!(j["values"].as_array().unwrap().len(), 5);
+    let minima_at = |k: usize| -> Vec<(f64, u64)> {
+        j["runs"][k]["report"]["basins"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|b| b["kind"] == "minimum" && b["count"].as_u64().unwrap() > 0)
+            .map(|b| (b["point"][1].as_f64().unwrap(), b["count"].as_u64().unwrap()))
+            .collect()
+    };
+    assert_eq!(j["runs"][4]["value"], 0.5);
+    assert!(minima_at(4).is_empty(), "lr 0.5 puts walkers in a minimum");
+    assert!(
+        !minima_at(3).is_empty() && minima_at(3).iter().all(|(y, _)| (y - -1.625535).abs() > 0.1),
+        "lr 0.1: {:?}",
+        minima_at(3)
+    );
+    assert_eq!(minima_at(2).len(), 3, "lr 0.01 reaches all three minima");
+    assert_eq!(image::open(&png).unwrap().to_rgb8().dimensions(), (900, 600));
+}
+
+#[test]
+fn trajectory_from_0_1_4_ends_at_the_shallow_minimum() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv_path = dir.path().join("t.csv");
+    stdout_of(&[
+        "--start",
+        "0,1.4",
+        "--backend",
+        "cpu",
+        "--trajectories",
+        "1",
+        "--every",
+        "50",
+        "--csv-trajectories",
+        csv_path.to_str().unwrap(),
+    ]);
+    let mut reader = csv::Reader::from_path(&csv_path).unwrap();
+    assert_eq!(reader.headers().unwrap().iter().collect::<Vec<_>>(), ["walker", "step", "x", "y", "f"]);
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!((&rows[0][1], &rows[0][2], &rows[0][3]), ("0", "0.0", "1.399999976158142"));
+    assert_eq!(&rows[1][1], "50");
+    let last = rows.last().unwrap();
+    let (x, y): (f64, f64) = (last[2].parse().unwrap(), last[3].parse().unwrap());
+    assert!((x - 0.2964).abs() < 1e-3 && (y - 0.3202).abs() < 1e-3, "{x} {y}");
+}
+
+#[test]
+fn study_commands_refuse_bad_input_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("x.png");
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["map", "--size", "800"],
+        vec!["map", "--size", "4x4"],
+        vec!["map", "--walkers", "100"],
+        vec!["sweep", "--param", "lr", "--values", "0.01,-1"],
+        vec!["sweep", "--param", "steps", "--values", "10.5"],
+        vec!["sweep", "--param", "speed", "--values", "1"],
+        vec!["critical", "--region", "2,-2,0,1"],
+        vec!["--start", "0,1", "--trajectories", "1"],
+        vec!["--walkers", "10", "--walker-ids", "10", "--csv-trajectories", "t.csv"],
+    ];
+    for args in cases {
+        let output = multistart().args(&args).arg("--png").arg(&png).current_dir(dir.path()).output().unwrap();
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.starts_with("error: "), "{args:?}: {stderr}");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "{args:?} left a file");
+    }
+}
