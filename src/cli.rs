@@ -35,6 +35,21 @@ pub enum Command {
     Critical(CriticalArgs),
     /// Run the same starts for several values of one parameter.
     Sweep(SweepArgs),
+    /// Combine the JSON reports of shards (--shard K/N) into the single run's.
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// JSON reports written with --json, one per shard.
+    #[arg(required = true, value_name = "FILE")]
+    pub inputs: Vec<PathBuf>,
+    /// Write the merged report as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Write the merged basin table as CSV.
+    #[arg(long, value_name = "FILE")]
+    pub csv_basins: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -321,6 +336,12 @@ pub struct RunArgs {
     /// Write the recorded paths as CSV: walker, step, x, y, f.
     #[arg(long, value_name = "FILE")]
     pub csv_trajectories: Option<PathBuf>,
+    /// No progress bar and no notices on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Run shard K of N of the same seeded run (walkers [K*W/N, (K+1)*W/N)); combine with `merge`.
+    #[arg(long, value_name = "K/N", value_parser = config::parse_shard)]
+    pub shard: Option<(u64, u64)>,
 }
 
 impl RunArgs {
@@ -343,6 +364,8 @@ impl RunArgs {
         c.bound = self.bound;
         c.cluster_radius = self.cluster_radius;
         c.chunk = self.chunk;
+        c.quiet = self.quiet;
+        c.shard = self.shard;
         c.steps_per_dispatch = self.steps_per_dispatch;
         c.outputs = Outputs {
             json: self.json,

@@ -57,7 +57,7 @@ fn report_ids(summary: &Summary) -> Vec<usize> {
 
 fn engine_for(config: &RunConfig) -> Result<Box<dyn Engine>> {
     let (engine, notice) = engine::select(config)?;
-    if let Some(notice) = notice {
+    if let Some(notice) = notice.filter(|_| !config.quiet) {
         eprintln!("{notice}");
     }
     Ok(engine)
@@ -88,6 +88,10 @@ pub fn map(config: &RunConfig, started: Instant) -> Result<()> {
         eprintln!("note: no picture written; add --png FILE to draw the map");
         return Ok(());
     };
+    if done.outcome.partial {
+        eprintln!("note: interrupted before every pixel was done: no picture written");
+        return Ok(());
+    }
     let crate::config::Starts::Grid { cols, rows } = config.starts else { unreachable!("map runs grid starts") };
     let labels: Vec<Label> = done.outcome.endpoints.as_ref().expect("kept").iter().map(|(_, l)| *l).collect();
     let basin_rank: Vec<usize> = report_ids(&done.outcome.summary).into_iter().map(|id| id.saturating_sub(1)).collect();
@@ -335,6 +339,120 @@ pub fn sweep(param: &str, runs: &[(f64, RunConfig)], started: Instant) -> Result
                 && values.iter().cloned().fold(0.0, f64::max) / values.iter().cloned().fold(f64::MAX, f64::min) > 100.0;
         plot::draw_sweep(path, &plot::SweepPicture { param, values: &values, log_x, series })?;
     }
+    Ok(())
+}
+
+/// What `merge` reads of each shard's JSON report.
+#[derive(serde::Deserialize)]
+struct ShardReport {
+    surface: String,
+    config: crate::report::ConfigJson,
+    device: DeviceJson,
+    partial: bool,
+    timing: crate::run::Timing,
+    walker_steps_per_s: f64,
+    shard: Option<[u64; 2]>,
+    summary: Summary,
+}
+
+#[derive(serde::Deserialize)]
+struct DeviceJson {
+    backend: String,
+    name: String,
+    api: String,
+}
+
+/// The first key at which two JSON values differ, as "config.seed: 2 vs 1".
+fn first_difference(path: &str, a: &serde_json::Value, b: &serde_json::Value) -> Option<String> {
+    match (a, b) {
+        (serde_json::Value::Object(x), serde_json::Value::Object(y)) => x.iter().find_map(|(k, v)| {
+            first_difference(&format!("{path}.{k}"), v, y.get(k).unwrap_or(&serde_json::Value::Null))
+        }),
+        _ if a != b => Some(format!("{path}: {a} vs {b}")),
+        _ => None,
+    }
+}
+
+/// `multistart merge`: shards' summaries into exactly the single run's report.
+pub fn merge(args: &crate::cli::MergeArgs) -> Result<()> {
+    for (flag, path) in [("--json", &args.json), ("--csv-basins", &args.csv_basins)] {
+        if let Some(path) = path {
+            crate::config::check_output_path(flag, path)?;
+        }
+    }
+    let bad = |path: &std::path::Path, why: String| Error::Input(format!("{}: {why}", path.display()));
+    let mut shards: Vec<ShardReport> = Vec::new();
+    for path in &args.inputs {
+        let text = std::fs::read_to_string(path).map_err(|e| bad(path, e.to_string()))?;
+        let shard: ShardReport =
+            serde_json::from_str(&text).map_err(|e| bad(path, format!("not a multistart JSON report ({e})")))?;
+        let Some([k, n]) = shard.shard else {
+            return Err(bad(path, "not a shard: write shards with --shard K/N --json FILE".into()));
+        };
+        if let Some(first) = shards.first() {
+            let first_path = &args.inputs[0];
+            if shard.surface != first.surface {
+                return Err(bad(
+                    path,
+                    format!("surface {} differs from {}'s {}", shard.surface, first_path.display(), first.surface),
+                ));
+            }
+            let (a, b) = (
+                serde_json::to_value(&shard.config).expect("plain data"),
+                serde_json::to_value(&first.config).expect("plain data"),
+            );
+            if let Some(diff) = first_difference("config", &a, &b) {
+                return Err(bad(path, format!("differs from {} in {diff}", first_path.display())));
+            }
+            let n0 = first.shard.expect("checked")[1];
+            if n != n0 {
+                return Err(bad(
+                    path,
+                    format!("shard {k}/{n} is not one of {n0} shards like {}", first_path.display()),
+                ));
+            }
+        }
+        if shards.iter().any(|s| s.shard == Some([k, n])) {
+            return Err(bad(path, format!("shard {k}/{n} is given twice")));
+        }
+        shards.push(shard);
+    }
+    let first = &shards[0];
+    let surface = <crate::surface::Surface as clap::ValueEnum>::from_str(&first.surface, true)
+        .map_err(|_| bad(&args.inputs[0], format!("unknown surface {}", first.surface)))?;
+    let mut summary = Summary::default();
+    let mut timing = crate::run::Timing::default();
+    let mut walker_steps = 0.0;
+    for s in &shards {
+        summary.merge(&s.summary);
+        timing.total_s += s.timing.total_s;
+        timing.descent_s += s.timing.descent_s;
+        timing.basins_s += s.timing.basins_s;
+        walker_steps += s.walker_steps_per_s * s.timing.descent_s;
+    }
+    let n = first.shard.expect("checked")[1];
+    let partial = shards.iter().any(|s| s.partial) || (shards.len() as u64) < n;
+    if (shards.len() as u64) < n {
+        eprintln!("note: {} of {n} shards given: the merged report is partial", shards.len());
+    }
+    let mut names: Vec<&str> = shards.iter().map(|s| s.device.name.as_str()).collect();
+    names.dedup();
+    let device = engine::DeviceInfo {
+        backend: if first.device.backend == "gpu" { "gpu" } else { "cpu" },
+        name: names.join("; "),
+        api: first.device.api.clone(),
+        driver: None,
+        threads: None,
+    };
+    let rate = walker_steps / timing.descent_s.max(1e-12);
+    let report = Report::build(surface, first.config.clone(), device, summary, partial, timing, rate, None);
+    if let Some(path) = &args.json {
+        report::write_json(path, &report)?;
+    }
+    if let Some(path) = &args.csv_basins {
+        report::write_csv_basins(path, &report)?;
+    }
+    print_table(&report);
     Ok(())
 }
 

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, input};
 use crate::starts;
@@ -86,7 +86,7 @@ impl Starts {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Precision {
     /// Single precision: the GPU's arithmetic, mirrored on the CPU.
@@ -95,7 +95,7 @@ pub enum Precision {
     F64,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Backend {
     /// A hardware GPU when there is one, else the CPU engine.
@@ -104,7 +104,7 @@ pub enum Backend {
     Gpu,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Optimizer {
     /// Plain gradient descent: p <- p - lr * grad f(p).
@@ -200,6 +200,10 @@ pub struct RunConfig {
     pub adapter: Option<String>,
     /// Walkers whose paths are recorded.
     pub trajectories: Option<crate::trajectories::TrajectorySpec>,
+    /// No progress bar and no notices on stderr.
+    pub quiet: bool,
+    /// Run only shard k of n: walkers [k*W/n, (k+1)*W/n).
+    pub shard: Option<(u64, u64)>,
     pub outputs: Outputs,
 }
 
@@ -225,6 +229,8 @@ impl RunConfig {
             steps_per_dispatch: 250,
             adapter: None,
             trajectories: None,
+            quiet: false,
+            shard: None,
             outputs: Outputs::default(),
         }
     }
@@ -276,6 +282,11 @@ impl RunConfig {
         if self.backend == Backend::Gpu && self.precision == Precision::F64 {
             return Err(input("--precision f64 runs on the CPU only: the GPU engine is f32 (use --backend cpu)"));
         }
+        if let Some((k, n)) = self.shard {
+            if n == 0 || k >= n || n > walkers {
+                return Err(input(format!("--shard {k}/{n}: expected K/N with 0 <= K < N <= walkers ({walkers})")));
+            }
+        }
         if let Some(t) = &self.trajectories {
             if t.every == 0 {
                 return Err(input("--every 0: expected at least 1 step between records"));
@@ -295,6 +306,17 @@ impl RunConfig {
     /// settled: `tol`, or with `--tol 0` (every step runs) the default 1e-4.
     pub fn settle_tol(&self) -> f64 {
         if self.tol > 0.0 { self.tol } else { 1e-4 }
+    }
+
+    /// The walker indices this run descends: all, or its shard's.
+    pub fn walker_range(&self) -> std::ops::Range<u64> {
+        match self.shard {
+            None => 0..self.walkers,
+            Some((k, n)) => {
+                let at = |k: u64| (k as u128 * self.walkers as u128 / n as u128) as u64;
+                at(k)..at(k + 1)
+            }
+        }
     }
 
     /// The escape box: `bound` half-widths around the region's centre.
@@ -319,6 +341,13 @@ pub fn parse_numbers<const N: usize>(flag: &str, text: &str) -> Result<[f64; N]>
         *slot = v;
     }
     Ok(out)
+}
+
+/// Parses "K/N" for --shard.
+pub fn parse_shard(text: &str) -> Result<(u64, u64), String> {
+    let bad = || format!("'{text}' is not K/N, such as 0/4");
+    let (k, n) = text.split_once('/').ok_or_else(bad)?;
+    Ok((k.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?))
 }
 
 /// Parses "WxH" into (cols, rows), each at least 1.

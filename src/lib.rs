@@ -14,6 +14,7 @@ pub mod config;
 pub mod critical;
 pub mod engine;
 pub mod error;
+pub mod interrupt;
 pub mod report;
 pub mod run;
 pub mod starts;

@@ -12,6 +12,7 @@ use multistart::engine::gpu;
 fn main() -> ExitCode {
     let started = Instant::now();
     gpu::quiet_driver_runtime_dir();
+    multistart::interrupt::install();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => {
@@ -31,6 +32,7 @@ fn main() -> ExitCode {
         Some(Command::Bench(args)) => args.into_config().and_then(|b| commands::bench(&b)),
         Some(Command::Map(args)) => args.into_config().and_then(|c| commands::map(&c, started)),
         Some(Command::Critical(args)) => commands::critical(&args),
+        Some(Command::Merge(args)) => commands::merge(&args),
         Some(Command::Sweep(args)) => {
             let param = match args.param {
                 SweepParam::Lr => "lr",
@@ -41,6 +43,8 @@ fn main() -> ExitCode {
         }
     };
     match result {
+        // Outputs were written, marked partial.
+        Ok(()) if multistart::interrupt::requested() => ExitCode::from(130),
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");

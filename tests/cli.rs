@@ -348,3 +348,107 @@ fn bench_refuses_bad_lists() {
         assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn sigint_writes_a_complete_file_marked_partial_and_exits_130() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("r.json");
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("multistart"))
+        .args(["--walkers", "1e9", "--backend", "cpu", "--quiet", "--json", json.to_str().unwrap()])
+        .env("XDG_RUNTIME_DIR", std::env::temp_dir())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let killed = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130), "{}", String::from_utf8_lossy(&output.stderr));
+    let j: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(j["partial"], true);
+    let done = j["walkers_done"].as_u64().unwrap();
+    assert!(done > 0 && done < 1_000_000_000, "{done}");
+    let counted: u64 = j["basins"].as_array().unwrap().iter().map(|b| b["count"].as_u64().unwrap()).sum::<u64>()
+        + ["moving", "plateau", "escaped", "nonfinite"].iter().map(|k| j[k].as_u64().unwrap()).sum::<u64>();
+    assert_eq!(counted, done);
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "a temporary file was left");
+    assert!(String::from_utf8(output.stdout).unwrap().contains("interrupted:"));
+}
+
+#[test]
+fn four_shards_merge_into_exactly_the_single_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let base = ["--walkers", "50000", "--backend", "cpu", "--quiet"];
+    stdout_of(&[&base[..], &["--json", &path("single.json")]].concat());
+    for k in 0..4 {
+        stdout_of(&[&base[..], &["--shard", &format!("{k}/4"), "--json", &path(&format!("s{k}.json"))]].concat());
+    }
+    // In another order than the shards'.
+    stdout_of(&[
+        "merge",
+        &path("s2.json"),
+        &path("s0.json"),
+        &path("s3.json"),
+        &path("s1.json"),
+        "--json",
+        &path("merged.json"),
+    ]);
+    let read = |name: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(path(name)).unwrap()).unwrap()
+    };
+    let (single, merged) = (read("single.json"), read("merged.json"));
+    assert_eq!(merged["partial"], false);
+    assert_eq!(merged["walkers_done"], 50_000);
+    for key in ["moving", "plateau", "escaped", "nonfinite", "restarts_for_99"] {
+        assert_eq!(single[key], merged[key], "{key}");
+    }
+    let (a, b) = (single["basins"].as_array().unwrap(), merged["basins"].as_array().unwrap());
+    assert_eq!(a.len(), 3);
+    assert_eq!(a.len(), b.len());
+    for (x, y) in a.iter().zip(b) {
+        for key in ["count", "fraction", "ci95", "median_iterations", "p90_iterations", "kind"] {
+            assert_eq!(x[key], y[key], "{key}");
+        }
+        for k in 0..2 {
+            assert!((x["point"][k].as_f64().unwrap() - y["point"][k].as_f64().unwrap()).abs() < 1e-12);
+        }
+    }
+    for b in single["summary"]["basins"].as_array().unwrap() {
+        let twin = merged["summary"]["basins"].as_array().unwrap().iter().find(|m| m["count"] == b["count"]).unwrap();
+        assert_eq!(twin["iterations"], b["iterations"]);
+    }
+}
+
+#[test]
+fn merge_refuses_mismatched_and_corrupt_summaries() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let base = ["--walkers", "2000", "--backend", "cpu", "--quiet"];
+    stdout_of(&[&base[..], &["--shard", "0/2", "--json", &path("a.json")]].concat());
+    stdout_of(&[&base[..], &["--shard", "1/2", "--seed", "7", "--json", &path("seed.json")]].concat());
+    stdout_of(&[&base[..], &["--shard", "1/2", "--lr", "0.02", "--json", &path("lr.json")]].concat());
+    stdout_of(&[&base[..], &["--json", &path("whole.json")]].concat());
+    std::fs::write(path("corrupt.json"), "{\"version\": ").unwrap();
+    let out = path("out.json");
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (vec![path("a.json"), path("seed.json")], "config.seed: 7 vs 1"),
+        (vec![path("a.json"), path("lr.json")], "config.lr: 0.02 vs 0.01"),
+        (vec![path("a.json"), path("a.json")], "given twice"),
+        (vec![path("a.json"), path("whole.json")], "not a shard"),
+        (vec![path("a.json"), path("corrupt.json")], "not a multistart JSON report"),
+        (vec![path("a.json"), path("missing.json")], "missing.json"),
+    ];
+    for (inputs, needle) in cases {
+        let output = multistart().arg("merge").args(&inputs).args(["--json", &out]).output().unwrap();
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(output.status.code(), Some(2), "{inputs:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(needle), "{inputs:?}: {stderr}");
+        assert!(!std::path::Path::new(&out).exists());
+    }
+    let output = multistart().args(["--walkers", "100", "--shard", "4/4", "--backend", "cpu"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8(output.stderr).unwrap().contains("--shard 4/4"));
+}

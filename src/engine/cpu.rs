@@ -44,7 +44,8 @@ impl Engine for CpuEngine {
     }
 
     fn preferred_chunk(&self) -> u64 {
-        1 << 20
+        // About a second of work at 1000 steps: progress and Ctrl-C stay prompt.
+        1 << 18
     }
 
     fn descend(&mut self, config: &RunConfig, range: Range<u64>) -> Result<Vec<Endpoint>> {

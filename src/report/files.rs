@@ -99,9 +99,9 @@ pub fn write_csv_basins(path: &Path, report: &Report) -> Result<()> {
                 opt(b.max_stable_lr.map(|v| v.to_string())),
             ])?;
         }
-        let n = report.config.walkers as f64;
+        let n = report.walkers_done as f64;
         for (name, count) in classes(report) {
-            let [lo, hi] = crate::basins::wilson95(count, report.config.walkers);
+            let [lo, hi] = crate::basins::wilson95(count, report.walkers_done);
             let mut row = vec![String::new(); 17];
             row[1] = name.into();
             row[7] = count.to_string();

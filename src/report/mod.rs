@@ -8,13 +8,13 @@ mod table;
 pub use files::{write_atomic, write_csv_basins, write_csv_endpoints, write_json};
 pub use table::{print_table, thousands};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::basins::{Summary, restarts_for_99, wilson95};
 use crate::config::RunConfig;
 use crate::engine::DeviceInfo;
 use crate::run::{Outcome, Timing};
-use crate::surface::{Kind, eigenvalues};
+use crate::surface::{Kind, Surface, eigenvalues};
 
 /// The JSON contract: scripts rely on these keys.
 #[derive(Clone, Debug, Serialize)]
@@ -24,6 +24,10 @@ pub struct Report {
     pub surface: &'static str,
     pub config: ConfigJson,
     pub device: DeviceInfo,
+    /// Ctrl-C stopped the run: the counts are of `walkers_done` walkers.
+    pub partial: bool,
+    /// Walkers descended and counted (config.walkers unless partial).
+    pub walkers_done: u64,
     pub timing: Timing,
     /// Walker-steps actually taken, per second of descent.
     pub walker_steps_per_s: f64,
@@ -41,9 +45,13 @@ pub struct Report {
     pub restarts_for_99: Option<u64>,
     /// Lines that explain surprising results.
     pub warnings: Vec<String>,
+    /// [K, N] for a run of shard K of N (`--shard K/N`), else null.
+    pub shard: Option<[u64; 2]>,
+    /// The exact, mergeable counts behind the table (`multistart merge`).
+    pub summary: Summary,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ConfigJson {
     pub walkers: u64,
     pub steps: u32,
@@ -92,16 +100,44 @@ pub struct BasinRow {
 
 impl Report {
     pub fn new(config: &RunConfig, device: &DeviceInfo, outcome: &Outcome) -> Report {
-        let s = &outcome.summary;
+        let walker_steps_per_s = outcome.walker_steps as f64 / outcome.timing.descent_s.max(1e-12);
+        Report::build(
+            config.surface,
+            ConfigJson::from(config),
+            device.clone(),
+            outcome.summary.clone(),
+            outcome.partial,
+            outcome.timing,
+            walker_steps_per_s,
+            config.shard.map(|(k, n)| [k, n]),
+        )
+    }
+
+    /// The report of `summary`, for a run or a merge of runs.
+    #[allow(clippy::too_many_arguments)]
+    pub fn build(
+        surface: Surface,
+        config: ConfigJson,
+        device: DeviceInfo,
+        summary: Summary,
+        partial: bool,
+        timing: Timing,
+        walker_steps_per_s: f64,
+        shard: Option<[u64; 2]>,
+    ) -> Report {
+        let s = &summary;
         let n = s.walkers;
         let best = s.best_minimum().map(|b| b.point);
-        let global = config.surface.global_minimum();
+        let global = surface.global_minimum();
+        let grid = config.starts.starts_with("grid");
+        let region_area = (config.region[1] - config.region[0]) * (config.region[3] - config.region[2]);
         let basins = s
             .report_order()
             .into_iter()
             .enumerate()
             .map(|(rank, i)| {
                 let b = &s.basins[i];
+                let fraction = b.count as f64 / n as f64;
                 BasinRow {
                     id: rank + 1,
                     kind: b.kind,
@@ -110,45 +146,55 @@ impl Report {
                     point: b.point,
                     f: b.f,
                     count: b.count,
-                    fraction: b.count as f64 / n as f64,
+                    fraction,
                     ci95: wilson95(b.count, n),
                     median_iterations: b.iterations.quantile(0.5),
                     p90_iterations: b.iterations.quantile(0.9),
-                    area: matches!(config.starts, crate::config::Starts::Grid { .. })
-                        .then(|| b.count as f64 / n as f64 * config.region.width(0) * config.region.width(1)),
+                    area: grid.then_some(fraction * region_area),
                     eigenvalues: b.eigenvalues,
                     max_stable_lr: b.max_stable_lr(),
                 }
             })
             .collect::<Vec<_>>();
         let best_fraction = basins.iter().find(|b| b.best).map_or(0.0, |b| b.fraction);
+        let warnings = warnings(surface, &config, s);
         Report {
             version: env!("CARGO_PKG_VERSION"),
-            surface: config.surface.name(),
-            config: ConfigJson {
-                walkers: config.walkers,
-                steps: config.steps,
-                lr: config.lr,
-                tol: config.tol,
-                seed: config.seed,
-                region: config.region.as_array(),
-                starts: config.starts.describe(),
-                precision: config.precision,
-                optimizer: config.optimizer,
-                backend: config.backend,
-                bound: config.bound,
-                cluster_radius: config.cluster_radius,
-            },
-            device: device.clone(),
-            timing: outcome.timing,
-            walker_steps_per_s: outcome.walker_steps as f64 / outcome.timing.descent_s.max(1e-12),
-            basins,
+            surface: surface.name(),
+            config,
+            device,
+            partial,
+            walkers_done: n,
+            timing,
+            walker_steps_per_s,
             moving: s.moving,
             plateau: s.plateau,
             escaped: s.escaped,
             nonfinite: s.nonfinite,
             restarts_for_99: restarts_for_99(best_fraction),
-            warnings: warnings(config, s),
+            basins,
+            warnings,
+            shard,
+            summary,
+        }
+    }
+}
+
+impl From<&RunConfig> for ConfigJson {
+    fn from(config: &RunConfig) -> Self {
+        ConfigJson {
+            walkers: config.walkers,
+            steps: config.steps,
+            lr: config.lr,
+            tol: config.tol,
+            seed: config.seed,
+            region: config.region.as_array(),
+            starts: config.starts.describe(),
+            precision: config.precision,
+            optimizer: config.optimizer,
+            backend: config.backend,
+            bound: config.bound,
+            cluster_radius: config.cluster_radius,
         }
     }
 }
@@ -158,10 +204,10 @@ fn near(a: [f64; 2], b: [f64; 2], tol: f64) -> bool {
 }
 
 /// Explanations the table alone would leave out.
-fn warnings(config: &RunConfig, s: &Summary) -> Vec<String> {
+fn warnings(surface: Surface, config: &ConfigJson, s: &Summary) -> Vec<String> {
     let mut out = Vec::new();
-    for k in config.surface.known_points().iter().filter(|k| k.kind == Kind::Minimum) {
-        let lambda_max = eigenvalues(config.surface.hessian(k.point))[1];
+    for k in surface.known_points().iter().filter(|k| k.kind == Kind::Minimum) {
+        let lambda_max = eigenvalues(surface.hessian(k.point))[1];
         let limit = 2.0 / lambda_max;
         if config.lr >= limit {
             let which = if k.global { "the global minimum" } else { "the minimum" };

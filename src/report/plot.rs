@@ -197,7 +197,7 @@ pub fn draw_map(path: &Path, m: &MapPicture) -> Result<()> {
                 )
             })
             .collect();
-        let n = rep.config.walkers as f64;
+        let n = rep.walkers_done as f64;
         for (k, (name, count)) in super::files::classes(rep).into_iter().enumerate() {
             if count > 0 {
                 lines.push((CLASS_GREYS[k], format!("{name}: {:.1}%", 100.0 * count as f64 / n)));

@@ -57,6 +57,14 @@ pub fn print_table(out: &mut dyn Write, r: &Report) -> io::Result<()> {
         r.timing.basins_s,
         r.walker_steps_per_s
     )?;
+    if r.partial {
+        writeln!(
+            out,
+            "  interrupted: {} of {} walkers done; the shares are of those",
+            thousands(r.walkers_done),
+            thousands(c.walkers)
+        )?;
+    }
     writeln!(out)?;
     writeln!(
         out,
@@ -87,7 +95,7 @@ pub fn print_table(out: &mut dyn Write, r: &Report) -> io::Result<()> {
             b.max_stable_lr.map_or("-".into(), |v| format!("{v:.4}")),
         )?;
     }
-    let n = c.walkers;
+    let n = r.walkers_done;
     for (name, count) in classes(r) {
         let ci = percent_interval(crate::basins::wilson95(count, n));
         let share = 100.0 * count as f64 / n as f64;
