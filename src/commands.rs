@@ -19,12 +19,23 @@ struct Done {
     outcome: Outcome,
     report: Report,
     trajectories: Vec<TrajectoryPoint>,
+    /// Every walker's label, in index order, when asked for (the map).
+    labels: Vec<Label>,
 }
 
 /// Runs `config` on `engine` and writes the files it asks for.
-fn execute(config: &RunConfig, engine: &mut dyn Engine, started: Instant, keep_endpoints: bool) -> Result<Done> {
-    let keep = keep_endpoints || config.outputs.csv_endpoints.is_some();
-    let outcome = run(config, engine, started, keep)?;
+fn execute(config: &RunConfig, engine: &mut dyn Engine, started: Instant, keep_labels: bool) -> Result<Done> {
+    let mut endpoints_csv = config.outputs.csv_endpoints.as_deref().map(report::EndpointsWriter::create).transpose()?;
+    let mut labels = Vec::new();
+    let outcome = run(config, engine, started, &mut |endpoints, chunk_labels| {
+        if let Some(writer) = endpoints_csv.as_mut() {
+            writer.write_chunk(endpoints, chunk_labels)?;
+        }
+        if keep_labels {
+            labels.extend_from_slice(chunk_labels);
+        }
+        Ok(())
+    })?;
     let report = Report::new(config, engine.device(), &outcome);
     let trajectories = match &config.trajectories {
         Some(spec) => trajectories::record(config, engine, spec)?,
@@ -37,13 +48,13 @@ fn execute(config: &RunConfig, engine: &mut dyn Engine, started: Instant, keep_e
     if let Some(path) = &o.csv_basins {
         report::write_csv_basins(path, &report)?;
     }
-    if let (Some(path), Some(endpoints)) = (&o.csv_endpoints, &outcome.endpoints) {
-        report::write_csv_endpoints(path, endpoints, &report_ids(&outcome.summary))?;
+    if let Some(writer) = endpoints_csv {
+        writer.finish(&report_ids(&outcome.summary))?;
     }
     if let Some(path) = &o.csv_trajectories {
         trajectories::write_csv(path, &trajectories)?;
     }
-    Ok(Done { outcome, report, trajectories })
+    Ok(Done { outcome, report, trajectories, labels })
 }
 
 /// `ids[i]`: the report's 1-based id of `summary.basins[i]`.
@@ -93,7 +104,6 @@ pub fn map(config: &RunConfig, started: Instant) -> Result<()> {
         return Ok(());
     }
     let crate::config::Starts::Grid { cols, rows } = config.starts else { unreachable!("map runs grid starts") };
-    let labels: Vec<Label> = done.outcome.endpoints.as_ref().expect("kept").iter().map(|(_, l)| *l).collect();
     let basin_rank: Vec<usize> = report_ids(&done.outcome.summary).into_iter().map(|id| id.saturating_sub(1)).collect();
     let critical = crate::critical::find(config.surface, &config.region, crate::critical::DEFAULT_GRID);
     plot::draw_map(
@@ -103,7 +113,7 @@ pub fn map(config: &RunConfig, started: Instant) -> Result<()> {
             region: config.region,
             cols,
             rows,
-            labels: &labels,
+            labels: &done.labels,
             basin_rank: &basin_rank,
             report: &done.report,
             critical: &critical,
@@ -209,9 +219,10 @@ pub fn sweep(param: &str, runs: &[(f64, RunConfig)], started: Instant) -> Result
                 String::new()
             }
         );
-        let mut quiet = config.clone();
-        quiet.outputs = Default::default();
-        let done = execute(&quiet, engine.as_mut(), started, false)?;
+        // Each value's run writes no files of its own: the sweep's are below.
+        let mut one_value = config.clone();
+        one_value.outputs = Default::default();
+        let done = execute(&one_value, engine.as_mut(), started, false)?;
         columns.push(catalogue.merge(&done.outcome.summary));
         reports.push((*value, done.report, done.outcome.summary));
     }

@@ -30,9 +30,11 @@ pub struct Outcome {
     /// Walker-steps actually taken (early stops make it less than
     /// walkers x steps).
     pub walker_steps: u64,
-    /// Every endpoint with its label, when asked for.
-    pub endpoints: Option<Vec<(Endpoint, Label)>>,
 }
+
+/// Receives each chunk's endpoints and labels as they are made, so that
+/// nothing per walker has to stay in memory.
+pub type ChunkSink<'a> = &'a mut dyn FnMut(&[Endpoint], &[Label]) -> Result<()>;
 
 /// A progress bar on stderr that shows itself once a run has taken a
 /// second, and only on a terminal (indicatif hides it otherwise).
@@ -64,15 +66,14 @@ impl Progress {
 }
 
 /// Runs every walker of `config` on `engine` (or those done before Ctrl-C),
-/// keeping the endpoints when asked. `started` is when the process began,
-/// so `total_s` counts device set-up too.
-pub fn run(config: &RunConfig, engine: &mut dyn Engine, started: Instant, keep_endpoints: bool) -> Result<Outcome> {
+/// handing each chunk to `sink`. `started` is when the process began, so
+/// `total_s` counts device set-up too.
+pub fn run(config: &RunConfig, engine: &mut dyn Engine, started: Instant, sink: ChunkSink) -> Result<Outcome> {
     let params = BasinParams::new(config);
     let chunk = config.chunk.unwrap_or_else(|| engine.preferred_chunk()).max(1);
     let mut summary = Summary::default();
     let mut timing = Timing::default();
     let mut walker_steps = 0;
-    let mut kept = keep_endpoints.then(Vec::new);
     let range = config.walker_range();
     let mut first = range.start;
     let mut progress = Progress::new(range.end - range.start, !config.quiet);
@@ -92,11 +93,9 @@ pub fn run(config: &RunConfig, engine: &mut dyn Engine, started: Instant, keep_e
         timing.basins_s += t.elapsed().as_secs_f64();
         walker_steps += endpoints.iter().map(|e| e.iterations as u64).sum::<u64>();
         progress.advance(endpoints.len() as u64, walker_steps, timing.descent_s);
-        if let Some(kept) = kept.as_mut() {
-            kept.extend(endpoints.into_iter().zip(labels));
-        }
+        sink(&endpoints, &labels)?;
     }
     progress.bar.finish_and_clear();
     timing.total_s = started.elapsed().as_secs_f64();
-    Ok(Outcome { summary, partial, timing, walker_steps, endpoints: kept })
+    Ok(Outcome { summary, partial, timing, walker_steps })
 }

@@ -15,7 +15,7 @@ fn config(walkers: u64) -> RunConfig {
 }
 
 fn summary(c: &RunConfig) -> Summary {
-    run(c, &mut CpuEngine::new(), Instant::now(), false).unwrap().summary
+    run(c, &mut CpuEngine::new(), Instant::now(), &mut |_, _| Ok(())).unwrap().summary
 }
 
 #[test]

@@ -124,32 +124,81 @@ pub(crate) fn classes(report: &Report) -> [(&'static str, u64); 4] {
     ]
 }
 
-/// One row per walker: index, start, end, f, |grad f|, iterations, status,
-/// basin id (empty outside basins) and class.
-/// `basin_ids[i]` is the report id of `Summary::basins[i]`.
-pub fn write_csv_endpoints(path: &Path, endpoints: &[(Endpoint, Label)], basin_ids: &[usize]) -> Result<()> {
-    write_atomic(path, |w| {
-        let mut out = csv::Writer::from_writer(w);
-        out.write_record(["index", "x0", "y0", "x", "y", "f", "grad_norm", "iterations", "status", "basin", "class"])?;
-        for (e, label) in endpoints {
+/// One row per walker, streamed: index, start, end, f, |grad f|,
+/// iterations, status, basin id (empty outside basins) and class.
+///
+/// Basin ids are known only when the run ends (they rank basins by f), so
+/// rows first go to a temporary file with the summary's basin index, and
+/// `finish` rewrites them with the ids into a second temporary file that
+/// is renamed over the target: memory stays bounded however many walkers.
+pub struct EndpointsWriter {
+    path: std::path::PathBuf,
+    raw: tempfile::NamedTempFile,
+    out: csv::Writer<BufWriter<std::fs::File>>,
+}
+
+const ENDPOINT_COLUMNS: [&str; 11] =
+    ["index", "x0", "y0", "x", "y", "f", "grad_norm", "iterations", "status", "basin", "class"];
+const BASIN_COLUMN: usize = 9;
+
+impl EndpointsWriter {
+    pub fn create(path: &Path) -> Result<Self> {
+        let io = |source| Error::Io { path: path.to_path_buf(), source };
+        let raw = temporary_beside(path, ".tmp")?;
+        let mut out = csv::Writer::from_writer(BufWriter::new(raw.reopen().map_err(io)?));
+        out.write_record(ENDPOINT_COLUMNS).map_err(|e| io(e.into()))?;
+        Ok(EndpointsWriter { path: path.to_path_buf(), raw, out })
+    }
+
+    /// Appends a chunk; `Label::Basin(i)` is written as the index i.
+    pub fn write_chunk(&mut self, endpoints: &[Endpoint], labels: &[Label]) -> Result<()> {
+        let io = |e: csv::Error| Error::Io { path: self.path.clone(), source: e.into() };
+        for (e, label) in endpoints.iter().zip(labels) {
             let basin = match label {
-                Label::Basin(i) => basin_ids[*i].to_string(),
+                Label::Basin(i) => i.to_string(),
                 _ => String::new(),
             };
-            out.write_record([
-                e.index.to_string(),
-                e.start[0].to_string(),
-                e.start[1].to_string(),
-                e.point[0].to_string(),
-                e.point[1].to_string(),
-                e.f.to_string(),
-                e.grad_norm.to_string(),
-                e.iterations.to_string(),
-                e.status.name().to_string(),
-                basin,
-                label.class_name().to_string(),
-            ])?;
+            self.out
+                .write_record([
+                    e.index.to_string(),
+                    e.start[0].to_string(),
+                    e.start[1].to_string(),
+                    e.point[0].to_string(),
+                    e.point[1].to_string(),
+                    e.f.to_string(),
+                    e.grad_norm.to_string(),
+                    e.iterations.to_string(),
+                    e.status.name().to_string(),
+                    basin,
+                    label.class_name().to_string(),
+                ])
+                .map_err(io)?;
         }
-        out.flush()
-    })
+        Ok(())
+    }
+
+    /// Writes the file with report ids: `basin_ids[i]` for summary basin i.
+    pub fn finish(mut self, basin_ids: &[usize]) -> Result<()> {
+        let path = self.path.clone();
+        let io = |source| Error::Io { path: path.clone(), source };
+        self.out.flush().map_err(io)?;
+        let mut reader = csv::Reader::from_reader(std::io::BufReader::new(self.raw.reopen().map_err(io)?));
+        write_atomic(&self.path, |w| {
+            let mut out = csv::Writer::from_writer(w);
+            out.write_record(ENDPOINT_COLUMNS)?;
+            for record in reader.records() {
+                let record = record?;
+                let ids: Vec<String> = record
+                    .iter()
+                    .enumerate()
+                    .map(|(k, v)| match (k, v.parse::<usize>()) {
+                        (BASIN_COLUMN, Ok(i)) => basin_ids[i].to_string(),
+                        _ => v.to_string(),
+                    })
+                    .collect();
+                out.write_record(&ids)?;
+            }
+            out.flush()
+        })
+    }
 }

@@ -5,7 +5,7 @@ mod files;
 pub mod plot;
 mod table;
 
-pub use files::{write_atomic, write_csv_basins, write_csv_endpoints, write_json};
+pub use files::{EndpointsWriter, write_atomic, write_csv_basins, write_json};
 pub use table::{print_table, thousands};
 
 use serde::{Deserialize, Serialize};

@@ -86,21 +86,25 @@ pub fn list_adapters() -> Vec<AdapterSummary> {
 }
 
 /// Points XDG_RUNTIME_DIR at a private folder when it is unset, so Mesa's
-/// drivers do not warn about it. Call before any other thread starts.
+/// drivers do not warn about it. One folder per user, reused by every run.
+/// Call before any other thread starts.
 pub fn quiet_driver_runtime_dir() {
     let usable = std::env::var_os("XDG_RUNTIME_DIR").is_some_and(|d| std::path::Path::new(&d).is_dir());
     if usable {
         return;
     }
-    let dir = std::env::temp_dir().join(format!("multistart-runtime-{}", std::process::id()));
-    if std::fs::create_dir_all(&dir).is_ok() {
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let _ = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let Ok(uid) = std::fs::metadata("/proc/self").map(|m| m.uid()) else { return };
+        let dir = std::env::temp_dir().join(format!("multistart-runtime-{uid}"));
+        let _ = std::fs::create_dir(&dir);
+        // Only a folder of ours, private to us, will do.
+        let ours = std::fs::symlink_metadata(&dir).is_ok_and(|m| m.is_dir() && m.uid() == uid);
+        if ours && std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).is_ok() {
+            // SAFETY: called at start-up, before other threads read the environment.
+            unsafe { std::env::set_var("XDG_RUNTIME_DIR", &dir) };
         }
-        // SAFETY: called at start-up, before other threads read the environment.
-        unsafe { std::env::set_var("XDG_RUNTIME_DIR", &dir) };
     }
 }
 
