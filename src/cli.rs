@@ -27,6 +27,8 @@ pub struct Cli {
 pub enum Command {
     /// List the GPU adapters wgpu can see, with the limits that bound a chunk.
     Devices,
+    /// List the built-in surfaces, with their default regions and known minima.
+    Surfaces,
     /// Time the descent on the GPU, the fast CPU engine and the f64 reference.
     Bench(BenchArgs),
     /// Colour each start of a grid by the basin its walker reaches, as a PNG.

@@ -467,6 +467,26 @@ pub fn merge(args: &crate::cli::MergeArgs) -> Result<()> {
     Ok(())
 }
 
+/// `multistart surfaces`: the built-in surfaces.
+pub fn surfaces() -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    for s in crate::surface::Surface::all() {
+        let r = s.default_region();
+        let minima = s.known_points().iter().filter(|k| k.kind == crate::surface::Kind::Minimum).count();
+        let globals = s.global_minima().count();
+        let _ = writeln!(
+            out,
+            "{:<11} region [{}, {}] x [{}, {}], {minima} known minima ({globals} global)",
+            s.name(),
+            r.x[0],
+            r.x[1],
+            r.y[0],
+            r.y[1]
+        );
+    }
+    Ok(())
+}
+
 /// `multistart devices`: every adapter, with the limits that bound a chunk.
 pub fn devices() -> Result<()> {
     let adapters = gpu::list_adapters();

@@ -29,6 +29,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         None => cli.run.into_config().and_then(|c| commands::single_run(&c, started)),
         Some(Command::Devices) => commands::devices(),
+        Some(Command::Surfaces) => commands::surfaces(),
         Some(Command::Bench(args)) => args.into_config().and_then(|b| commands::bench(&b)),
         Some(Command::Map(args)) => args.into_config().and_then(|c| commands::map(&c, started)),
         Some(Command::Critical(args)) => commands::critical(&args),

@@ -140,3 +140,48 @@ fn simd_engine_matches_the_scalar_f32_twin_of_the_shader() {
     let differing = la.iter().zip(&lb).filter(|(x, y)| name(&a, **x) != name(&b, **y)).count();
     assert!(differing <= 5, "{differing} of 50,000 in another class");
 }
+
+/// The minima a 100,000-walker run finds on `surface`, polished.
+fn minima_found(surface: Surface, lr: f64) -> Vec<(multistart::basins::Basin, bool)> {
+    let c = RunConfig { lr, ..RunConfig::new(surface) }.validate().unwrap();
+    let engine = &mut CpuEngine::new();
+    let outcome = run(&c, engine, Instant::now(), &mut |_, _| Ok(())).unwrap();
+    let report = multistart::report::Report::new(&c, engine.device(), &outcome);
+    report
+        .basins
+        .iter()
+        .filter(|b| b.kind == Kind::Minimum)
+        .map(|b| {
+            let basin = outcome.summary.basins.iter().find(|x| x.point == b.point).unwrap().clone();
+            (basin, b.global == Some(true))
+        })
+        .collect()
+}
+
+fn assert_known_minima(surface: Surface, found: &[(multistart::basins::Basin, bool)]) {
+    let known: Vec<_> = surface.known_points().iter().filter(|k| k.kind == Kind::Minimum).collect();
+    assert_eq!(found.len(), known.len(), "{found:?}");
+    for k in known {
+        let (b, global) = found
+            .iter()
+            .find(|(b, _)| (b.point[0] - k.point[0]).abs() < 1e-6 && (b.point[1] - k.point[1]).abs() < 1e-6)
+            .unwrap_or_else(|| panic!("{surface:?}: no minimum at {:?}", k.point));
+        assert!((b.f - k.f).abs() < 1e-6);
+        assert_eq!(*global, k.global, "{:?}", k.point);
+    }
+}
+
+#[test]
+fn himmelblau_has_its_four_minima_to_1e6() {
+    // At the region's edge |grad f| is in the hundreds: lr 0.005 keeps those
+    // walkers from overshooting, and every minimum's stable bound 2/lambda_max
+    // (the smallest 0.0149) is above it.
+    assert_known_minima(Surface::Himmelblau, &minima_found(Surface::Himmelblau, 0.005));
+}
+
+#[test]
+fn six_hump_camel_has_six_minima_two_of_them_global() {
+    let found = minima_found(Surface::Camel, 0.01);
+    assert_known_minima(Surface::Camel, &found);
+    assert_eq!(found.iter().filter(|(_, global)| *global).count(), 2);
+}

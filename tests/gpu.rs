@@ -147,3 +147,27 @@ fn trajectories_on_the_gpu_follow_the_cpu() {
         assert!((g.x - k.x).abs() < 1e-3 && (g.y - k.y).abs() < 1e-3, "{g:?} vs {k:?}");
     }
 }
+
+#[test]
+fn every_surface_runs_on_the_gpu_like_the_cpu() {
+    for surface in Surface::all() {
+        let Some(ctx) = common::gpu("every_surface_runs_on_the_gpu_like_the_cpu") else { return };
+        let mut gpu = GpuEngine::new(ctx, surface).expect("kernel builds");
+        let c = RunConfig { walkers: 20_000, lr: 0.005, ..RunConfig::new(surface) }.validate().unwrap();
+        let (gs, _, _) = labelled(&c, gpu.descend(&c, 0..c.walkers).unwrap());
+        let (cs, _, _) = labelled(&c, CpuEngine::new().descend(&c, 0..c.walkers).unwrap());
+        let minima = |s: &Summary| {
+            s.basins.iter().filter(|b| b.kind == multistart::surface::Kind::Minimum && b.count > 0).count()
+        };
+        let known = surface.known_points().iter().filter(|k| k.kind == multistart::surface::Kind::Minimum).count();
+        assert_eq!(minima(&gs), known, "{surface:?}");
+        for b in &gs.basins {
+            let twin = cs
+                .basins
+                .iter()
+                .find(|x| (x.point[0] - b.point[0]).abs() < 1e-6 && (x.point[1] - b.point[1]).abs() < 1e-6);
+            let count = twin.map_or(0, |t| t.count);
+            assert!(b.count.abs_diff(count) <= 4, "{surface:?} {:?}: gpu {} cpu {count}", b.point, b.count);
+        }
+    }
+}

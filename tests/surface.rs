@@ -10,17 +10,19 @@ fn central_gradient(s: Surface, p: [f64; 2], h: f64) -> [f64; 2] {
 
 proptest! {
     #[test]
-    fn peaks_gradient_matches_central_differences(x in -3.0f64..3.0, y in -3.0f64..3.0) {
-        let g = Surface::Peaks.gradient([x, y]);
-        let d = central_gradient(Surface::Peaks, [x, y], 1e-5);
-        for k in 0..2 {
-            prop_assert!((g[k] - d[k]).abs() < 1e-6 * (1.0 + g[k].abs()), "{g:?} vs {d:?}");
+    fn gradients_match_central_differences(x in -3.0f64..3.0, y in -3.0f64..3.0) {
+        for s in Surface::all() {
+            let g = s.gradient([x, y]);
+            let d = central_gradient(s, [x, y], 1e-5);
+            for k in 0..2 {
+                prop_assert!((g[k] - d[k]).abs() < 1e-6 * (1.0 + g[k].abs()), "{s:?}: {g:?} vs {d:?}");
+            }
         }
     }
 
     #[test]
-    fn peaks_hessian_matches_central_differences(x in -3.0f64..3.0, y in -3.0f64..3.0) {
-        let s = Surface::Peaks;
+    fn hessians_match_central_differences(x in -3.0f64..3.0, y in -3.0f64..3.0) {
+        for s in Surface::all() {
         let h = s.hessian([x, y]);
         let e = 1e-5;
         let gx = [s.gradient([x + e, y]), s.gradient([x - e, y])];
@@ -31,8 +33,9 @@ proptest! {
         ];
         for i in 0..2 {
             for j in 0..2 {
-                prop_assert!((h[i][j] - num[i][j]).abs() < 1e-5 * (1.0 + h[i][j].abs()), "{h:?} vs {num:?}");
+                prop_assert!((h[i][j] - num[i][j]).abs() < 1e-5 * (1.0 + h[i][j].abs()), "{s:?}: {h:?} vs {num:?}");
             }
+        }
         }
     }
 
@@ -48,25 +51,26 @@ proptest! {
 
 #[test]
 fn known_critical_points_are_critical_and_of_their_kind() {
-    let s = Surface::Peaks;
-    for k in s.known_points() {
-        let g = s.gradient(k.point);
-        // Six decimals in the table: the gradient there is of order 1e-5 times the curvature.
-        assert!(g[0].hypot(g[1]) < 2e-4, "{k:?}: {g:?}");
-        assert!((s.value(k.point) - k.f).abs() < 1e-5);
-        let eig = eigenvalues(s.hessian(k.point));
-        let kind = match (eig[0] > 0.0, eig[1] > 0.0) {
-            (true, true) => Kind::Minimum,
-            (false, false) => Kind::Maximum,
-            _ => Kind::Saddle,
-        };
-        assert_eq!(kind, k.kind, "{k:?}");
+    for s in Surface::all() {
+        for k in s.known_points() {
+            let g = s.gradient(k.point);
+            // Six decimals in the table: the gradient there is of order 1e-5 times the curvature.
+            assert!(g[0].hypot(g[1]) < 2e-4, "{k:?}: {g:?}");
+            assert!((s.value(k.point) - k.f).abs() < 1e-5);
+            let eig = eigenvalues(s.hessian(k.point));
+            let kind = match (eig[0] > 0.0, eig[1] > 0.0) {
+                (true, true) => Kind::Minimum,
+                (false, false) => Kind::Maximum,
+                _ => Kind::Saddle,
+            };
+            assert_eq!(kind, k.kind, "{k:?}");
+        }
     }
 }
 
 #[test]
 fn global_minimum_largest_eigenvalue_is_about_30() {
-    let g = Surface::Peaks.global_minimum().unwrap();
+    let g = Surface::Peaks.global_minima().next().unwrap();
     let lambda_max = eigenvalues(Surface::Peaks.hessian(g.point))[1];
     assert!((lambda_max - 30.18).abs() < 0.01, "{lambda_max}");
 }

@@ -75,10 +75,10 @@ pub struct BasinRow {
     /// 1-based, in report order.
     pub id: usize,
     pub kind: Kind,
-    /// The lowest minimum reached.
+    /// The lowest minimum reached (all of them where several tie).
     pub best: bool,
-    /// Whether this is the surface's known global minimum (null when the
-    /// surface does not know it).
+    /// Whether this is one of the surface's known global minima (null when
+    /// the surface does not know them).
     pub global: Option<bool>,
     pub point: [f64; 2],
     pub f: f64,
@@ -127,8 +127,12 @@ impl Report {
     ) -> Report {
         let s = &summary;
         let n = s.walkers;
-        let best = s.best_minimum().map(|b| b.point);
-        let global = surface.global_minimum();
+        // Minima tied with the lowest (to rounding) are all "best".
+        let best_f = s.best_minimum().map(|b| b.f);
+        let is_best = |b: &crate::basins::Basin| {
+            b.kind == Kind::Minimum && best_f.is_some_and(|f| (b.f - f).abs() <= 1e-9 * (1.0 + f.abs()))
+        };
+        let globals: Vec<_> = surface.global_minima().collect();
         let grid = config.starts.starts_with("grid");
         let region_area = (config.region[1] - config.region[0]) * (config.region[3] - config.region[2]);
         let basins = s
@@ -141,8 +145,9 @@ impl Report {
                 BasinRow {
                     id: rank + 1,
                     kind: b.kind,
-                    best: Some(b.point) == best,
-                    global: global.map(|g| b.kind == Kind::Minimum && near(b.point, g.point, 1e-5)),
+                    best: is_best(b),
+                    global: (!globals.is_empty())
+                        .then(|| b.kind == Kind::Minimum && globals.iter().any(|g| near(b.point, g.point, 1e-5))),
                     point: b.point,
                     f: b.f,
                     count: b.count,
@@ -156,7 +161,8 @@ impl Report {
                 }
             })
             .collect::<Vec<_>>();
-        let best_fraction = basins.iter().find(|b| b.best).map_or(0.0, |b| b.fraction);
+        // Reaching any of the tied best minima will do.
+        let best_fraction = basins.iter().filter(|b| b.best).map(|b| b.fraction).sum();
         let warnings = warnings(surface, &config, s);
         Report {
             version: env!("CARGO_PKG_VERSION"),

@@ -111,11 +111,12 @@ pub fn print_table(out: &mut dyn Write, r: &Report) -> io::Result<()> {
         c.bound
     )?;
     writeln!(out)?;
+    let best: Vec<String> = r.basins.iter().filter(|b| b.best).map(|b| format!("#{}", b.id)).collect();
     match (r.basins.iter().find(|b| b.best), r.restarts_for_99) {
         (Some(b), Some(k)) => writeln!(
             out,
-            "restarts for a 99% chance of reaching the best minimum found (#{}, f = {:.6}): {}",
-            b.id,
+            "restarts for a 99% chance of reaching the best minimum found ({}, f = {:.6}): {}",
+            best.join(" or "),
             b.f,
             thousands(k)
         )?,

@@ -5,6 +5,8 @@
 //! A new surface is a new module and a new variant here; the engines only
 //! call the methods below.
 
+pub mod camel;
+pub mod himmelblau;
 pub mod peaks;
 
 use std::ops::{Add, Mul, Neg, Sub};
@@ -47,24 +49,34 @@ pub struct KnownPoint {
 pub enum Surface {
     /// MATLAB's peaks: three minima, three saddles, three maxima in [-3,3]^2.
     Peaks,
+    /// Himmelblau's function: four minima, all global (f = 0).
+    Himmelblau,
+    /// The six-hump camel: six minima, two of them global.
+    Camel,
 }
 
 impl Surface {
     pub fn name(self) -> &'static str {
         match self {
             Surface::Peaks => "peaks",
+            Surface::Himmelblau => "himmelblau",
+            Surface::Camel => "camel",
         }
     }
 
     pub fn default_region(self) -> Region {
         match self {
             Surface::Peaks => peaks::DEFAULT_REGION,
+            Surface::Himmelblau => himmelblau::DEFAULT_REGION,
+            Surface::Camel => camel::DEFAULT_REGION,
         }
     }
 
     pub fn known_points(self) -> &'static [KnownPoint] {
         match self {
             Surface::Peaks => &peaks::CRITICAL_POINTS,
+            Surface::Himmelblau => &himmelblau::CRITICAL_POINTS,
+            Surface::Camel => &camel::CRITICAL_POINTS,
         }
     }
 
@@ -72,6 +84,8 @@ impl Surface {
     pub fn wgsl(self) -> &'static str {
         match self {
             Surface::Peaks => include_str!("../../shaders/surfaces/peaks.wgsl"),
+            Surface::Himmelblau => include_str!("../../shaders/surfaces/himmelblau.wgsl"),
+            Surface::Camel => include_str!("../../shaders/surfaces/camel.wgsl"),
         }
     }
 
@@ -79,6 +93,8 @@ impl Surface {
     pub fn value<T: Real>(self, p: [T; 2]) -> T {
         match self {
             Surface::Peaks => peaks::value(p),
+            Surface::Himmelblau => himmelblau::value(p),
+            Surface::Camel => camel::value(p),
         }
     }
 
@@ -86,6 +102,8 @@ impl Surface {
     pub fn gradient<T: Real>(self, p: [T; 2]) -> [T; 2] {
         match self {
             Surface::Peaks => peaks::gradient(p),
+            Surface::Himmelblau => himmelblau::gradient(p),
+            Surface::Camel => camel::gradient(p),
         }
     }
 
@@ -93,12 +111,19 @@ impl Surface {
     pub fn hessian(self, p: [f64; 2]) -> [[f64; 2]; 2] {
         match self {
             Surface::Peaks => peaks::hessian(p),
+            Surface::Himmelblau => himmelblau::hessian(p),
+            Surface::Camel => camel::hessian(p),
         }
     }
 
-    /// The lowest known minimum, if the surface knows it.
-    pub fn global_minimum(self) -> Option<KnownPoint> {
-        self.known_points().iter().copied().find(|k| k.global && k.kind == Kind::Minimum)
+    /// The known global minima (several where they tie).
+    pub fn global_minima(self) -> impl Iterator<Item = KnownPoint> {
+        self.known_points().iter().copied().filter(|k| k.global && k.kind == Kind::Minimum)
+    }
+
+    /// Every built-in surface, for `multistart surfaces`.
+    pub fn all() -> [Surface; 3] {
+        [Surface::Peaks, Surface::Himmelblau, Surface::Camel]
     }
 }
 

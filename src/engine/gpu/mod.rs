@@ -303,12 +303,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn assembled_kernel_passes_naga_validation() {
-        let source = kernel_source(Surface::Peaks);
-        let module = naga::front::wgsl::parse_str(&source).unwrap_or_else(|e| panic!("{}", e.emit_to_string(&source)));
+    fn assembled_kernels_pass_naga_validation() {
+        for surface in Surface::all() {
+            validate(&kernel_source(surface));
+        }
+    }
+
+    fn validate(source: &str) {
+        let module = naga::front::wgsl::parse_str(source).unwrap_or_else(|e| panic!("{}", e.emit_to_string(source)));
         naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::empty())
             .validate(&module)
-            .unwrap_or_else(|e| panic!("{}", e.emit_to_string(&source)));
+            .unwrap_or_else(|e| panic!("{}", e.emit_to_string(source)));
         assert!(module.entry_points.iter().any(|e| e.name == "descend"));
     }
 

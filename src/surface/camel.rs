@@ -1,0 +1,45 @@
+//! The six-hump camel, f(x,y) = (4 - 2.1x^2 + x^4/3)x^2 + xy + (-4 + 4y^2)y^2:
+//! six minima, two of them global at f = -1.031628 (Dixon & Szego 1978,
+//! "Towards Global Optimisation 2"; coordinates to 6 decimals as listed by
+//! Molga & Smutnicki 2005, confirmed here by Newton polishing in the tests).
+//!
+//! `value` and `gradient` mirror `shaders/surfaces/camel.wgsl`.
+
+use super::{Kind, KnownPoint, Real};
+use crate::config::Region;
+
+pub const DEFAULT_REGION: Region = Region { x: [-3.0, 3.0], y: [-2.0, 2.0] };
+
+pub const CRITICAL_POINTS: [KnownPoint; 6] = [
+    KnownPoint { kind: Kind::Minimum, point: [0.089842, -0.712656], f: -1.031628, global: true },
+    KnownPoint { kind: Kind::Minimum, point: [-0.089842, 0.712656], f: -1.031628, global: true },
+    KnownPoint { kind: Kind::Minimum, point: [1.703607, -0.796084], f: -0.215464, global: false },
+    KnownPoint { kind: Kind::Minimum, point: [-1.703607, 0.796084], f: -0.215464, global: false },
+    KnownPoint { kind: Kind::Minimum, point: [1.607105, 0.568651], f: 2.104250, global: false },
+    KnownPoint { kind: Kind::Minimum, point: [-1.607105, -0.568651], f: 2.104250, global: false },
+];
+
+#[inline(always)]
+pub fn value<T: Real>(p: [T; 2]) -> T {
+    let (x, y) = (p[0], p[1]);
+    let x2 = x * x;
+    let y2 = y * y;
+    (T::splat(4.0) - T::splat(2.1) * x2 + x2 * x2 * T::splat(1.0 / 3.0)) * x2
+        + x * y
+        + (T::splat(-4.0) + T::splat(4.0) * y2) * y2
+}
+
+#[inline(always)]
+pub fn gradient<T: Real>(p: [T; 2]) -> [T; 2] {
+    let (x, y) = (p[0], p[1]);
+    let x2 = x * x;
+    let y2 = y * y;
+    let gx = T::splat(8.0) * x - T::splat(8.4) * x2 * x + T::splat(2.0) * x2 * x2 * x + y;
+    let gy = x - T::splat(8.0) * y + T::splat(16.0) * y2 * y;
+    [gx, gy]
+}
+
+pub fn hessian(p: [f64; 2]) -> [[f64; 2]; 2] {
+    let (x, y) = (p[0], p[1]);
+    [[8.0 - 25.2 * x * x + 10.0 * x.powi(4), 1.0], [1.0, -8.0 + 48.0 * y * y]]
+}

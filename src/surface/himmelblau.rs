@@ -1,0 +1,41 @@
+//! Himmelblau's function, f(x,y) = (x^2 + y - 11)^2 + (x + y^2 - 7)^2: four
+//! minima, all at f = 0 (Himmelblau 1972, "Applied Nonlinear Programming";
+//! coordinates as listed in the literature to 6 decimals).
+//!
+//! `value` and `gradient` mirror `shaders/surfaces/himmelblau.wgsl`.
+
+use super::{Kind, KnownPoint, Real};
+use crate::config::Region;
+
+pub const DEFAULT_REGION: Region = Region { x: [-5.0, 5.0], y: [-5.0, 5.0] };
+
+pub const CRITICAL_POINTS: [KnownPoint; 4] = [
+    KnownPoint { kind: Kind::Minimum, point: [3.0, 2.0], f: 0.0, global: true },
+    KnownPoint { kind: Kind::Minimum, point: [-2.805118, 3.131312], f: 0.0, global: true },
+    KnownPoint { kind: Kind::Minimum, point: [-3.779310, -3.283186], f: 0.0, global: true },
+    KnownPoint { kind: Kind::Minimum, point: [3.584428, -1.848126], f: 0.0, global: true },
+];
+
+#[inline(always)]
+pub fn value<T: Real>(p: [T; 2]) -> T {
+    let (x, y) = (p[0], p[1]);
+    let a = x * x + y - T::splat(11.0);
+    let b = x + y * y - T::splat(7.0);
+    a * a + b * b
+}
+
+#[inline(always)]
+pub fn gradient<T: Real>(p: [T; 2]) -> [T; 2] {
+    let (x, y) = (p[0], p[1]);
+    let a = x * x + y - T::splat(11.0);
+    let b = x + y * y - T::splat(7.0);
+    [T::splat(4.0) * x * a + T::splat(2.0) * b, T::splat(2.0) * a + T::splat(4.0) * y * b]
+}
+
+pub fn hessian(p: [f64; 2]) -> [[f64; 2]; 2] {
+    let (x, y) = (p[0], p[1]);
+    let a = x * x + y - 11.0;
+    let b = x + y * y - 7.0;
+    let xy = 4.0 * x + 4.0 * y;
+    [[4.0 * a + 8.0 * x * x + 2.0, xy], [xy, 2.0 + 4.0 * b + 8.0 * y * y]]
+}
