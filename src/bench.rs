@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::config::{Precision, RunConfig, check_output_path};
+use crate::config::{Precision, RunConfig, check_output_paths};
 use crate::engine::cpu::{CpuEngine, cpu_model};
 use crate::engine::gpu::{AdapterChoice, GpuContext, GpuEngine};
 use crate::engine::{Engine, simd};
@@ -48,11 +48,7 @@ impl BenchConfig {
         if !(self.max_seconds.is_finite() && self.max_seconds > 0.0) {
             return Err(input(format!("--max-seconds {}: expected a finite number above 0", self.max_seconds)));
         }
-        for (flag, path) in [("--json", &self.json), ("--csv", &self.csv), ("--markdown", &self.markdown)] {
-            if let Some(path) = path {
-                check_output_path(flag, path)?;
-            }
-        }
+        check_output_paths(&[("--json", &self.json), ("--csv", &self.csv), ("--markdown", &self.markdown)])?;
         Ok(self)
     }
 }

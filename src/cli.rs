@@ -130,11 +130,7 @@ impl CriticalArgs {
         if !(4..=1024).contains(&self.grid) {
             return Err(input(format!("--grid {}: expected 4 to 1024 starts per side", self.grid)));
         }
-        for (flag, path) in [("--json", &self.json), ("--csv", &self.csv)] {
-            if let Some(path) = path {
-                config::check_output_path(flag, path)?;
-            }
-        }
+        config::check_output_paths(&[("--json", &self.json), ("--csv", &self.csv)])?;
         Ok(region)
     }
 }
@@ -175,11 +171,7 @@ impl SweepArgs {
         }
         let (png, csv) = (self.png, self.csv);
         let mut base = self.run.into_config()?;
-        for (flag, path) in [("--png", &png), ("--csv", &csv)] {
-            if let Some(path) = path {
-                config::check_output_path(flag, path)?;
-            }
-        }
+        config::check_output_paths(&[("--png", &png), ("--csv", &csv)])?;
         base.outputs.png = png;
         base.outputs.csv_basins = csv;
         self.values

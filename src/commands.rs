@@ -386,11 +386,7 @@ fn first_difference(path: &str, a: &serde_json::Value, b: &serde_json::Value) ->
 
 /// `multistart merge`: shards' summaries into exactly the single run's report.
 pub fn merge(args: &crate::cli::MergeArgs) -> Result<()> {
-    for (flag, path) in [("--json", &args.json), ("--csv-basins", &args.csv_basins)] {
-        if let Some(path) = path {
-            crate::config::check_output_path(flag, path)?;
-        }
-    }
+    crate::config::check_output_paths(&[("--json", &args.json), ("--csv-basins", &args.csv_basins)])?;
     let bad = |path: &std::path::Path, why: String| Error::Input(format!("{}: {why}", path.display()));
     let mut shards: Vec<ShardReport> = Vec::new();
     for path in &args.inputs {

@@ -151,15 +151,24 @@ pub struct Outputs {
 
 impl Outputs {
     fn validate(&self) -> Result<()> {
-        let named =
-            [("--json", &self.json), ("--csv-basins", &self.csv_basins), ("--csv-endpoints", &self.csv_endpoints)];
-        for (flag, path) in named {
-            if let Some(path) = path {
-                check_output_path(flag, path)?;
-            }
-        }
-        Ok(())
+        check_output_paths(&[
+            ("--json", &self.json),
+            ("--csv-basins", &self.csv_basins),
+            ("--csv-endpoints", &self.csv_endpoints),
+            ("--csv-trajectories", &self.csv_trajectories),
+            ("--png", &self.png),
+        ])
     }
+}
+
+/// `check_output_path` for each (flag, path) given.
+pub fn check_output_paths(named: &[(&str, &Option<PathBuf>)]) -> Result<()> {
+    for (flag, path) in named {
+        if let Some(path) = path {
+            check_output_path(flag, path)?;
+        }
+    }
+    Ok(())
 }
 
 /// Refuses an output path whose folder does not exist or that names a folder.
