@@ -422,6 +422,25 @@ pub fn merge(args: &crate::cli::MergeArgs) -> Result<()> {
         if shards.iter().any(|s| s.shard == Some([k, n])) {
             return Err(bad(path, format!("shard {k}/{n} is given twice")));
         }
+        // A summary must count each of its shard's walkers once: this also
+        // keeps the sums below from overflowing on a tampered file.
+        if k >= n {
+            return Err(bad(path, format!("shard {k}/{n} does not exist: K must be below N")));
+        }
+        let sm = &shard.summary;
+        let expected =
+            RunConfig { walkers: shard.config.walkers, shard: Some((k, n)), ..RunConfig::new(Default::default()) }
+                .walker_range();
+        let counted = sm
+            .basins
+            .iter()
+            .map(|b| b.count)
+            .chain([sm.moving, sm.plateau, sm.escaped, sm.nonfinite])
+            .try_fold(0u64, u64::checked_add);
+        let size = expected.end - expected.start;
+        if counted != Some(sm.walkers) || sm.walkers > size || (!shard.partial && sm.walkers != size) {
+            return Err(bad(path, format!("its summary does not count the {size} walkers of shard {k}/{n} once each")));
+        }
         shards.push(shard);
     }
     let first = &shards[0];

@@ -432,6 +432,12 @@ fn merge_refuses_mismatched_and_corrupt_summaries() {
     stdout_of(&[&base[..], &["--shard", "1/2", "--lr", "0.02", "--json", &path("lr.json")]].concat());
     stdout_of(&[&base[..], &["--json", &path("whole.json")]].concat());
     std::fs::write(path("corrupt.json"), "{\"version\": ").unwrap();
+    // A well-formed file whose counts do not add up (or would overflow).
+    let mut tampered: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path("seed.json")).unwrap()).unwrap();
+    tampered["config"]["seed"] = 1.into();
+    tampered["summary"]["moving"] = u64::MAX.into();
+    std::fs::write(path("tampered.json"), tampered.to_string()).unwrap();
     let out = path("out.json");
     let cases: Vec<(Vec<String>, &str)> = vec![
         (vec![path("a.json"), path("seed.json")], "config.seed: 7 vs 1"),
@@ -439,6 +445,7 @@ fn merge_refuses_mismatched_and_corrupt_summaries() {
         (vec![path("a.json"), path("a.json")], "given twice"),
         (vec![path("a.json"), path("whole.json")], "not a shard"),
         (vec![path("a.json"), path("corrupt.json")], "not a multistart JSON report"),
+        (vec![path("a.json"), path("tampered.json")], "does not count the 1000 walkers of shard 1/2 once each"),
         (vec![path("a.json"), path("missing.json")], "missing.json"),
     ];
     for (inputs, needle) in cases {

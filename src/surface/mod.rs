@@ -45,9 +45,10 @@ pub struct KnownPoint {
 }
 
 /// The built-in surfaces.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum Surface {
     /// MATLAB's peaks: three minima, three saddles, three maxima in [-3,3]^2.
+    #[default]
     Peaks,
     /// Himmelblau's function: four minima, all global (f = 0).
     Himmelblau,
