@@ -387,17 +387,37 @@ fn first_difference(path: &str, a: &serde_json::Value, b: &serde_json::Value) ->
 /// `multistart merge`: shards' summaries into exactly the single run's report.
 pub fn merge(args: &crate::cli::MergeArgs) -> Result<()> {
     crate::config::check_output_paths(&[("--json", &args.json), ("--csv-basins", &args.csv_basins)])?;
-    let bad = |path: &std::path::Path, why: String| Error::Input(format!("{}: {why}", path.display()));
-    let mut shards: Vec<ShardReport> = Vec::new();
+    let mut inputs = Vec::new();
     for path in &args.inputs {
-        let text = std::fs::read_to_string(path).map_err(|e| bad(path, e.to_string()))?;
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Input(format!("{}: {e}", path.display())))?;
+        inputs.push((path.clone(), text));
+    }
+    let report = merge_texts(&inputs)?;
+    if let Some(path) = &args.json {
+        report::write_json(path, &report)?;
+    }
+    if let Some(path) = &args.csv_basins {
+        report::write_csv_basins(path, &report)?;
+    }
+    print_table(&report);
+    Ok(())
+}
+
+/// The merged report of shards' JSON texts, each named by its file; any
+/// text that is not a consistent shard of the same run is refused.
+pub fn merge_texts(inputs: &[(std::path::PathBuf, String)]) -> Result<Report> {
+    let bad = |path: &std::path::Path, why: String| Error::Input(format!("{}: {why}", path.display()));
+    let Some((first_path, _)) = inputs.first() else {
+        return Err(Error::Input("merge: no shards given".into()));
+    };
+    let mut shards: Vec<ShardReport> = Vec::new();
+    for (path, text) in inputs {
         let shard: ShardReport =
-            serde_json::from_str(&text).map_err(|e| bad(path, format!("not a multistart JSON report ({e})")))?;
+            serde_json::from_str(text).map_err(|e| bad(path, format!("not a multistart JSON report ({e})")))?;
         let Some([k, n]) = shard.shard else {
             return Err(bad(path, "not a shard: write shards with --shard K/N --json FILE".into()));
         };
         if let Some(first) = shards.first() {
-            let first_path = &args.inputs[0];
             if shard.surface != first.surface {
                 return Err(bad(
                     path,
@@ -445,7 +465,7 @@ pub fn merge(args: &crate::cli::MergeArgs) -> Result<()> {
     }
     let first = &shards[0];
     let surface = <crate::surface::Surface as clap::ValueEnum>::from_str(&first.surface, true)
-        .map_err(|_| bad(&args.inputs[0], format!("unknown surface {}", first.surface)))?;
+        .map_err(|_| bad(first_path, format!("unknown surface {}", first.surface)))?;
     let mut summary = Summary::default();
     let mut timing = crate::run::Timing::default();
     let mut walker_steps = 0.0;
@@ -471,15 +491,7 @@ pub fn merge(args: &crate::cli::MergeArgs) -> Result<()> {
         threads: None,
     };
     let rate = walker_steps / timing.descent_s.max(1e-12);
-    let report = Report::build(surface, first.config.clone(), device, summary, partial, timing, rate, None);
-    if let Some(path) = &args.json {
-        report::write_json(path, &report)?;
-    }
-    if let Some(path) = &args.csv_basins {
-        report::write_csv_basins(path, &report)?;
-    }
-    print_table(&report);
-    Ok(())
+    Ok(Report::build(surface, first.config.clone(), device, summary, partial, timing, rate, None))
 }
 
 /// `multistart surfaces`: the built-in surfaces.

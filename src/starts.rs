@@ -108,8 +108,9 @@ pub fn read_starts_file(path: &Path) -> Result<Vec<[f64; 2]>> {
     let headers = reader.headers().map_err(|e| fail(csv_error_text(&e)))?.clone();
     let column = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
     let (Some(ix), Some(iy)) = (column("x"), column("y")) else {
+        // {:?} escapes what the file holds, so the message stays one line.
         return Err(fail(format!(
-            "row 1: expected a header with columns x,y, found '{}'",
+            "row 1: expected a header with columns x,y, found {:?}",
             headers.iter().collect::<Vec<_>>().join(",")
         )));
     };
@@ -122,7 +123,7 @@ pub fn read_starts_file(path: &Path) -> Result<Vec<[f64; 2]>> {
             let text = record.get(col).unwrap_or("");
             *slot = match text.parse::<f64>() {
                 Ok(v) if v.is_finite() => v,
-                _ => return Err(fail(format!("row {row}, column {name}: '{text}' is not a finite number"))),
+                _ => return Err(fail(format!("row {row}, column {name}: {text:?} is not a finite number"))),
             };
         }
         points.push(point);
@@ -175,6 +176,21 @@ mod tests {
         let a = walker_hash(1, 5);
         let b = walker_hash(1, 5 + (1 << 32));
         assert_ne!(a, b);
+    }
+
+    /// Found by `cargo fuzz run starts_file`: a quoted header holding a
+    /// newline made the error message two lines long.
+    #[test]
+    fn errors_stay_one_line_whatever_the_file_holds() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("crash.csv");
+        let crash = b"x,\x01!0,\x01!0,\".\n\x1a\n\x1a-\x01`";
+        let cell = b"x,y\n\"1\n2\",3\n";
+        for bytes in [&crash[..], &cell[..]] {
+            std::fs::write(&path, bytes).unwrap();
+            let e = read_starts_file(&path).unwrap_err().to_string();
+            assert!(!e.contains('\n') && e.contains("row"), "{e}");
+        }
     }
 
     #[test]
