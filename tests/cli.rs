@@ -179,6 +179,23 @@ fn bad_input_exits_2_with_one_line_and_no_file() {
         (vec!["--bound".into(), "0.5".into()], "--bound"),
         (vec!["--cluster-radius".into(), "0".into()], "--cluster-radius"),
         (vec!["--csv-basins".into(), dir.path().join("missing/b.csv").to_str().unwrap().into()], "does not exist"),
+        (vec!["--surface".into(), "banana".into()], "banana"),
+        (vec!["--optimizer".into(), "adamw".into()], "adamw"),
+        (vec!["--precision".into(), "f16".into()], "f16"),
+        (vec!["--backend".into(), "tpu".into()], "tpu"),
+        (vec!["--shard".into(), "2/2".into()], "--shard 2/2"),
+        (vec!["--shard".into(), "one/two".into()], "one/two"),
+        (
+            vec![
+                "--every".into(),
+                "0".into(),
+                "--trajectories".into(),
+                "1".into(),
+                "--csv-trajectories".into(),
+                "t.csv".into(),
+            ],
+            "--every 0",
+        ),
     ];
     for (args, needle) in cases {
         let output = multistart().args(&args).arg("--json").arg(&out).arg("--backend").arg("cpu").output().unwrap();
