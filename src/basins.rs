@@ -238,7 +238,7 @@ fn classify_walker(e: &Endpoint, params: &BasinParams) -> Label {
         Status::Moving | Status::Converged => {}
     }
     match newton_step(params.surface, e.point) {
-        Some(step) if step.hypot(0.0) <= params.cluster_radius => Label::Basin(usize::MAX),
+        Some(step) if step <= params.cluster_radius => Label::Basin(usize::MAX),
         _ => Label::Plateau,
     }
 }

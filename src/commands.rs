@@ -211,14 +211,9 @@ pub fn sweep(param: &str, runs: &[(f64, RunConfig)], started: Instant) -> Result
     let mut catalogue = Summary::default();
     let mut columns: Vec<Vec<usize>> = Vec::new();
     for (k, (value, config)) in runs.iter().enumerate() {
-        eprint!(
-            "{}",
-            if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-                format!("\rsweep: {param} = {value} ({}/{})", k + 1, runs.len())
-            } else {
-                String::new()
-            }
-        );
+        if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+            eprint!("\rsweep: {param} = {value} ({}/{})", k + 1, runs.len());
+        }
         // Each value's run writes no files of its own: the sweep's are below.
         let mut one_value = config.clone();
         one_value.outputs = Default::default();
@@ -345,9 +340,10 @@ pub fn sweep(param: &str, runs: &[(f64, RunConfig)], started: Instant) -> Result
                 series.push((name.to_string(), plot::CLASS_GREYS[i], shares));
             }
         }
-        let log_x = param != "steps"
-            || values.iter().all(|&v| v > 0.0)
-                && values.iter().cloned().fold(0.0, f64::max) / values.iter().cloned().fold(f64::MAX, f64::min) > 100.0;
+        // A log axis needs positive values; lr and tol are read on one, and so
+        // is any parameter whose values span more than a factor of 100.
+        let (lo, hi) = values.iter().fold((f64::MAX, f64::MIN), |(a, b), &v| (a.min(v), b.max(v)));
+        let log_x = lo > 0.0 && (param != "steps" || hi / lo > 100.0);
         plot::draw_sweep(path, &plot::SweepPicture { param, values: &values, log_x, series })?;
     }
     Ok(())

@@ -76,6 +76,18 @@ pub fn ticks(lo: f64, hi: f64, about: usize) -> Vec<f64> {
     out
 }
 
+/// A tick value in at most 3 significant digits: 1e-5, 0.001, 250.
+fn axis_number(v: f64) -> String {
+    if v != 0.0 && (v.abs() < 1e-3 || v.abs() >= 1e5) {
+        let s = format!("{v:.2e}");
+        let (mantissa, exponent) = s.split_once('e').expect("e format");
+        format!("{}e{exponent}", mantissa.trim_end_matches('0').trim_end_matches('.'))
+    } else {
+        let s = format!("{:.6}", (v * 1e6).round() / 1e6);
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
 fn tick_text(v: f64) -> String {
     let s = format!("{v:.3}");
     s.trim_end_matches('0').trim_end_matches('.').to_string()
@@ -258,6 +270,7 @@ pub fn draw_sweep(path: &Path, s: &SweepPicture) -> Result<()> {
                     .configure_mesh()
                     .x_desc(s.param)
                     .y_desc("walkers (%)")
+                    .x_label_formatter(&|v| axis_number(*v))
                     .label_style(("sans-serif", 14))
                     .draw()
                     .map_err(plot_error)?;
@@ -289,4 +302,23 @@ pub fn draw_sweep(path: &Path, s: &SweepPicture) -> Result<()> {
         }
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn axis_numbers_are_short() {
+        assert_eq!(axis_number(9.999999999999999e-6), "1e-5");
+        assert_eq!(axis_number(0.001), "0.001");
+        assert_eq!(axis_number(0.5), "0.5");
+        assert_eq!(axis_number(250.0), "250");
+        assert_eq!(axis_number(0.0), "0");
+    }
+
+    #[test]
+    fn ticks_cover_the_range_in_round_steps() {
+        assert_eq!(ticks(-2.0, 2.0, 5), vec![-2.0, -1.0, 0.0, 1.0, 2.0]);
+    }
 }
