@@ -50,7 +50,7 @@ impl Label {
 }
 
 /// What the basin stage needs from the run's configuration.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct BasinParams {
     pub surface: Surface,
     pub settle_tol: f64,
@@ -59,7 +59,11 @@ pub struct BasinParams {
 
 impl BasinParams {
     pub fn new(config: &crate::config::RunConfig) -> Self {
-        BasinParams { surface: config.surface, settle_tol: config.settle_tol(), cluster_radius: config.cluster_radius }
+        BasinParams {
+            surface: config.surface.clone(),
+            settle_tol: config.settle_tol(),
+            cluster_radius: config.cluster_radius,
+        }
     }
 }
 
@@ -137,7 +141,7 @@ impl Summary {
         let candidates: Vec<usize> = (0..endpoints.len()).filter(|&i| labels[i] == Label::Basin(usize::MAX)).collect();
         for cluster in cluster(endpoints, &candidates, params.cluster_radius) {
             let best = *cluster.iter().min_by(|&&a, &&b| endpoints[a].f.total_cmp(&endpoints[b].f)).expect("non-empty");
-            let label = match polish(params.surface, endpoints[best].point, 4.0 * params.cluster_radius) {
+            let label = match polish(&params.surface, endpoints[best].point, 4.0 * params.cluster_radius) {
                 Some(basin) => Label::Basin(self.insert(basin)),
                 None => Label::Plateau,
             };
@@ -237,7 +241,7 @@ fn classify_walker(e: &Endpoint, params: &BasinParams) -> Label {
         }
         Status::Moving | Status::Converged => {}
     }
-    match newton_step(params.surface, e.point) {
+    match newton_step(&params.surface, e.point) {
         Some(step) if step <= params.cluster_radius => Label::Basin(usize::MAX),
         _ => Label::Plateau,
     }
@@ -245,12 +249,12 @@ fn classify_walker(e: &Endpoint, params: &BasinParams) -> Label {
 
 /// Length of the Newton step H^-1 grad f at `p`, or None where the Hessian
 /// is singular.
-fn newton_step(surface: Surface, p: [f64; 2]) -> Option<f64> {
+fn newton_step(surface: &Surface, p: [f64; 2]) -> Option<f64> {
     newton_delta(surface, p).map(|d| d[0].hypot(d[1]))
 }
 
 /// The Newton step H^-1 grad f at `p` (to subtract), in f64.
-fn newton_delta(surface: Surface, p: [f64; 2]) -> Option<[f64; 2]> {
+fn newton_delta(surface: &Surface, p: [f64; 2]) -> Option<[f64; 2]> {
     let g = surface.gradient(p);
     let h = surface.hessian(p);
     let det = h[0][0] * h[1][1] - h[0][1] * h[1][0];
@@ -261,7 +265,7 @@ fn newton_delta(surface: Surface, p: [f64; 2]) -> Option<[f64; 2]> {
 /// Newton's method on the gradient from `start`. None when it travels more
 /// than `max_travel`, does not converge, or ends on a degenerate Hessian:
 /// then the walkers there are on a plateau, not at a critical point.
-pub fn polish(surface: Surface, start: [f64; 2], max_travel: f64) -> Option<Basin> {
+pub fn polish(surface: &Surface, start: [f64; 2], max_travel: f64) -> Option<Basin> {
     let mut p = start;
     for _ in 0..100 {
         let d = newton_delta(surface, p)?;
@@ -395,7 +399,7 @@ mod tests {
     #[test]
     fn polish_finds_every_known_peaks_point() {
         for k in Surface::Peaks.known_points() {
-            let b = polish(Surface::Peaks, [k.point[0] + 3e-3, k.point[1] - 3e-3], 4e-2).expect("polishes");
+            let b = polish(&Surface::Peaks, [k.point[0] + 3e-3, k.point[1] - 3e-3], 4e-2).expect("polishes");
             assert_eq!(b.kind, k.kind);
             assert!((b.point[0] - k.point[0]).abs() < 1e-6 && (b.point[1] - k.point[1]).abs() < 1e-6, "{b:?}");
             assert!((b.f - k.f).abs() < 1e-6);
@@ -404,6 +408,6 @@ mod tests {
 
     #[test]
     fn polish_refuses_the_flat_outskirts() {
-        assert!(polish(Surface::Peaks, [3.8, -3.5], 4e-2).is_none());
+        assert!(polish(&Surface::Peaks, [3.8, -3.5], 4e-2).is_none());
     }
 }

@@ -152,7 +152,7 @@ pub fn run(b: &BenchConfig) -> Result<BenchReport> {
     let mut engines: Vec<(&'static str, Box<dyn Engine>, Precision)> = Vec::new();
     if let Some(ctx) = ctx {
         let t = Instant::now();
-        let gpu = GpuEngine::new(ctx, b.surface)?;
+        let gpu = GpuEngine::new(ctx, &b.surface)?;
         let pipeline_s = t.elapsed().as_secs_f64();
         let info = gpu.device().clone();
         machine.adapter = Some(info.name.clone());
@@ -242,7 +242,7 @@ pub fn run(b: &BenchConfig) -> Result<BenchReport> {
 }
 
 fn config(b: &BenchConfig, walkers: u64, precision: Precision) -> RunConfig {
-    RunConfig { walkers, steps: b.steps, tol: 0.0, precision, ..RunConfig::new(b.surface) }
+    RunConfig { walkers, steps: b.steps, tol: 0.0, precision, ..RunConfig::new(b.surface.clone()) }
 }
 
 fn median(sorted: &[f64]) -> f64 {

@@ -100,8 +100,8 @@ impl MapArgs {
 
 #[derive(Debug, Args)]
 pub struct CriticalArgs {
-    #[arg(long, value_enum, default_value_t = Surface::Peaks)]
-    pub surface: Surface,
+    #[command(flatten)]
+    pub surface: SurfaceArgs,
     /// Region to search XMIN,XMAX,YMIN,YMAX [default: the surface's].
     #[arg(long, allow_hyphen_values = true, value_name = "XMIN,XMAX,YMIN,YMAX")]
     pub region: Option<String>,
@@ -117,21 +117,23 @@ pub struct CriticalArgs {
 }
 
 impl CriticalArgs {
-    pub fn region(&self) -> Result<Region> {
+    /// The surface and the region to search, checked.
+    pub fn resolve(&self) -> Result<(Surface, Region)> {
+        let surface = self.surface.surface()?;
         let region = match &self.region {
             Some(text) => {
                 let [x0, x1, y0, y1] = config::parse_numbers::<4>("--region", text)?;
                 Region { x: [x0, x1], y: [y0, y1] }
             }
-            None => self.surface.default_region(),
+            None => surface.default_region(),
         };
         // The run's checks, applied to this region.
-        RunConfig { region, ..RunConfig::new(self.surface) }.validate()?;
+        RunConfig { region, ..RunConfig::new(surface.clone()) }.validate()?;
         if !(4..=1024).contains(&self.grid) {
             return Err(input(format!("--grid {}: expected 4 to 1024 starts per side", self.grid)));
         }
         config::check_output_paths(&[("--json", &self.json), ("--csv", &self.csv)])?;
-        Ok(region)
+        Ok((surface, region))
     }
 }
 
@@ -243,6 +245,28 @@ impl BenchArgs {
     }
 }
 
+/// `--surface NAME` or `--expr FORMULA`.
+#[derive(Debug, Args)]
+pub struct SurfaceArgs {
+    /// Built-in surface (see `multistart surfaces`).
+    #[arg(long, default_value = "peaks", value_parser = Surface::from_name, conflicts_with = "expr")]
+    pub surface: Surface,
+    /// Your own surface: a formula in x and y with + - * / ^, pi, e, exp, log,
+    /// sqrt, abs, sin, cos, tan, tanh, such as "x^2 + 3*sin(y)".
+    #[arg(long, value_name = "FORMULA", allow_hyphen_values = true)]
+    pub expr: Option<String>,
+}
+
+impl SurfaceArgs {
+    /// The surface asked for; a formula is parsed and differentiated here.
+    pub fn surface(&self) -> Result<Surface> {
+        match &self.expr {
+            Some(text) => Surface::formula(text).map_err(|e| input(format!("--expr {text:?}: {e}"))),
+            None => Ok(self.surface.clone()),
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum StartsKind {
     /// Hashed uniform points in the region, reproducible from --seed.
@@ -253,9 +277,8 @@ pub enum StartsKind {
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// Surface to descend.
-    #[arg(long, value_enum, default_value_t = Surface::Peaks)]
-    pub surface: Surface,
+    #[command(flatten)]
+    pub surface: SurfaceArgs,
     /// Number of walkers (100000, 100_000 and 1e5 all work) [default: 100000].
     #[arg(long, value_parser = config::parse_count)]
     pub walkers: Option<u64>,
@@ -341,7 +364,7 @@ pub struct RunArgs {
 impl RunArgs {
     /// Plain arguments -> validated configuration. Reads the starts file.
     pub fn into_config(self) -> Result<RunConfig> {
-        let mut c = RunConfig::new(self.surface);
+        let mut c = RunConfig::new(self.surface.surface()?);
         if let Some(text) = &self.region {
             let [x0, x1, y0, y1] = config::parse_numbers::<4>("--region", text)?;
             c.region = Region { x: [x0, x1], y: [y0, y1] };

@@ -105,11 +105,11 @@ pub fn map(config: &RunConfig, started: Instant) -> Result<()> {
     }
     let crate::config::Starts::Grid { cols, rows } = config.starts else { unreachable!("map runs grid starts") };
     let basin_rank: Vec<usize> = report_ids(&done.outcome.summary).into_iter().map(|id| id.saturating_sub(1)).collect();
-    let critical = crate::critical::find(config.surface, &config.region, crate::critical::DEFAULT_GRID);
+    let critical = crate::critical::find(&config.surface, &config.region, crate::critical::DEFAULT_GRID);
     plot::draw_map(
         path,
         &plot::MapPicture {
-            surface: config.surface,
+            surface: config.surface.clone(),
             region: config.region,
             cols,
             rows,
@@ -126,13 +126,13 @@ pub fn map(config: &RunConfig, started: Instant) -> Result<()> {
 
 /// `multistart critical`: the table of every critical point in the region.
 pub fn critical(args: &CriticalArgs) -> Result<()> {
-    let region = args.region()?;
-    let found = crate::critical::find(args.surface, &region, args.grid);
+    let (surface, region) = args.resolve()?;
+    let found = crate::critical::find(&surface, &region, args.grid);
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
         out,
         "{} on [{}, {}] x [{}, {}]: {} critical points (Newton from a {}x{} grid of starts)\n",
-        args.surface.name(),
+        surface.describe(),
         region.x[0],
         region.x[1],
         region.y[0],
@@ -186,7 +186,7 @@ pub fn critical(args: &CriticalArgs) -> Result<()> {
         write_atomic(path, |w| {
             serde_json::to_writer_pretty(
                 &mut *w,
-                &serde_json::json!({"surface": args.surface.name(), "region": region.as_array(), "points": rows}),
+                &serde_json::json!({"surface": surface.name(), "expr": surface.expr(), "region": region.as_array(), "points": rows}),
             )?;
             writeln!(w)
         })?;
@@ -460,8 +460,12 @@ pub fn merge_texts(inputs: &[(std::path::PathBuf, String)]) -> Result<Report> {
         shards.push(shard);
     }
     let first = &shards[0];
-    let surface = <crate::surface::Surface as clap::ValueEnum>::from_str(&first.surface, true)
-        .map_err(|_| bad(first_path, format!("unknown surface {}", first.surface)))?;
+    let surface = match &first.config.expr {
+        Some(text) if first.surface == "expr" => {
+            crate::surface::Surface::formula(text).map_err(|e| bad(first_path, format!("config.expr {text:?}: {e}")))?
+        }
+        _ => crate::surface::Surface::from_name(&first.surface).map_err(|e| bad(first_path, e))?,
+    };
     let mut summary = Summary::default();
     let mut timing = crate::run::Timing::default();
     let mut walker_steps = 0.0;
@@ -487,7 +491,7 @@ pub fn merge_texts(inputs: &[(std::path::PathBuf, String)]) -> Result<Report> {
         threads: None,
     };
     let rate = walker_steps / timing.descent_s.max(1e-12);
-    Ok(Report::build(surface, first.config.clone(), device, summary, partial, timing, rate, None))
+    Ok(Report::build(&surface, first.config.clone(), device, summary, partial, timing, rate, None))
 }
 
 /// `multistart surfaces`: the built-in surfaces.

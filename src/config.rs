@@ -221,8 +221,8 @@ impl RunConfig {
     /// on peaks over [-2,2]^2, lr 0.01, 1000 steps.
     pub fn new(surface: Surface) -> Self {
         RunConfig {
-            surface,
             region: surface.default_region(),
+            surface,
             walkers: 100_000,
             steps: 1000,
             lr: 0.01,

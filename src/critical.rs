@@ -12,7 +12,7 @@ pub const DEFAULT_GRID: u32 = 64;
 
 /// The critical points Newton reaches from a `grid` x `grid` lattice of
 /// starts, inside the region, minima by f, then saddles, then maxima.
-pub fn find(surface: Surface, region: &Region, grid: u32) -> Vec<Basin> {
+pub fn find(surface: &Surface, region: &Region, grid: u32) -> Vec<Basin> {
     // A Newton run may travel a few cells: enough to reach the point of its
     // cell's basin, not so far that it lands outside the region's picture.
     let travel = 4.0 * region.width(0).max(region.width(1)) / grid as f64;
@@ -37,7 +37,7 @@ mod tests {
 
     #[test]
     fn finds_the_nine_critical_points_of_peaks_to_1e6() {
-        let found = find(Surface::Peaks, &Surface::Peaks.default_region(), DEFAULT_GRID);
+        let found = find(&Surface::Peaks, &Surface::Peaks.default_region(), DEFAULT_GRID);
         assert_eq!(found.len(), 9, "{found:?}");
         for k in Surface::Peaks.known_points() {
             let b = found

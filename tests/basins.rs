@@ -143,7 +143,7 @@ fn simd_engine_matches_the_scalar_f32_twin_of_the_shader() {
 
 /// The minima a 100,000-walker run finds on `surface`, polished.
 fn minima_found(surface: Surface, lr: f64) -> Vec<(multistart::basins::Basin, bool)> {
-    let c = RunConfig { lr, ..RunConfig::new(surface) }.validate().unwrap();
+    let c = RunConfig { lr, ..RunConfig::new(surface.clone()) }.validate().unwrap();
     let engine = &mut CpuEngine::new();
     let outcome = run(&c, engine, Instant::now(), &mut |_, _| Ok(())).unwrap();
     let report = multistart::report::Report::new(&c, engine.device(), &outcome);
@@ -158,7 +158,7 @@ fn minima_found(surface: Surface, lr: f64) -> Vec<(multistart::basins::Basin, bo
         .collect()
 }
 
-fn assert_known_minima(surface: Surface, found: &[(multistart::basins::Basin, bool)]) {
+fn assert_known_minima(surface: &Surface, found: &[(multistart::basins::Basin, bool)]) {
     let known: Vec<_> = surface.known_points().iter().filter(|k| k.kind == Kind::Minimum).collect();
     assert_eq!(found.len(), known.len(), "{found:?}");
     for k in known {
@@ -176,12 +176,26 @@ fn himmelblau_has_its_four_minima_to_1e6() {
     // At the region's edge |grad f| is in the hundreds: lr 0.005 keeps those
     // walkers from overshooting, and every minimum's stable bound 2/lambda_max
     // (the smallest 0.0149) is above it.
-    assert_known_minima(Surface::Himmelblau, &minima_found(Surface::Himmelblau, 0.005));
+    assert_known_minima(&Surface::Himmelblau, &minima_found(Surface::Himmelblau, 0.005));
 }
 
 #[test]
 fn six_hump_camel_has_six_minima_two_of_them_global() {
     let found = minima_found(Surface::Camel, 0.01);
-    assert_known_minima(Surface::Camel, &found);
+    assert_known_minima(&Surface::Camel, &found);
     assert_eq!(found.iter().filter(|(_, global)| *global).count(), 2);
 }
+
+/// `--expr` with the peaks formula gives exactly the built-in counts on the
+/// f64 CPU path from the same starts.
+#[test]
+fn peaks_typed_as_a_formula_gives_exactly_the_built_in_counts_in_f64() {
+    let built_in = RunConfig { walkers: 30_000, precision: Precision::F64, ..RunConfig::new(Surface::Peaks) };
+    let formula = RunConfig { surface: Surface::formula(common::PEAKS_FORMULA).unwrap(), ..built_in.clone() };
+    let (a, b) = (summary(&built_in.validate().unwrap()), summary(&formula.validate().unwrap()));
+    assert_eq!(counts(&a), counts(&b));
+    assert_eq!((a.moving, a.plateau, a.escaped, a.nonfinite), (b.moving, b.plateau, b.escaped, b.nonfinite));
+    assert_eq!(counts(&a).len(), 3);
+}
+
+mod common;

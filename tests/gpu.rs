@@ -12,7 +12,7 @@ use multistart::starts::StartFn;
 use multistart::surface::Surface;
 
 fn engine(test: &str) -> Option<GpuEngine> {
-    common::gpu(test).map(|ctx| GpuEngine::new(ctx, Surface::Peaks).expect("kernel builds"))
+    common::gpu(test).map(|ctx| GpuEngine::new(ctx, &Surface::Peaks).expect("kernel builds"))
 }
 
 fn config(walkers: u64) -> RunConfig {
@@ -152,8 +152,8 @@ fn trajectories_on_the_gpu_follow_the_cpu() {
 fn every_surface_runs_on_the_gpu_like_the_cpu() {
     for surface in Surface::all() {
         let Some(ctx) = common::gpu("every_surface_runs_on_the_gpu_like_the_cpu") else { return };
-        let mut gpu = GpuEngine::new(ctx, surface).expect("kernel builds");
-        let c = RunConfig { walkers: 20_000, lr: 0.005, ..RunConfig::new(surface) }.validate().unwrap();
+        let mut gpu = GpuEngine::new(ctx, &surface).expect("kernel builds");
+        let c = RunConfig { walkers: 20_000, lr: 0.005, ..RunConfig::new(surface.clone()) }.validate().unwrap();
         let (gs, _, _) = labelled(&c, gpu.descend(&c, 0..c.walkers).unwrap());
         let (cs, _, _) = labelled(&c, CpuEngine::new().descend(&c, 0..c.walkers).unwrap());
         let minima = |s: &Summary| {
@@ -170,4 +170,25 @@ fn every_surface_runs_on_the_gpu_like_the_cpu() {
             assert!(b.count.abs_diff(count) <= 4, "{surface:?} {:?}: gpu {} cpu {count}", b.point, b.count);
         }
     }
+}
+
+/// `--expr` with the peaks formula: the generated kernel gives the
+/// built-in kernel's table within the f32 tolerance.
+#[test]
+fn peaks_typed_as_a_formula_runs_on_the_gpu_like_the_built_in() {
+    let Some(ctx) = common::gpu("peaks_typed_as_a_formula_runs_on_the_gpu_like_the_built_in") else { return };
+    let formula = Surface::formula(common::PEAKS_FORMULA).unwrap();
+    let mut on_formula = GpuEngine::new(ctx, &formula).expect("generated kernel builds");
+    let c = RunConfig { walkers: 100_000, ..RunConfig::new(formula) }.validate().unwrap();
+    let (fs, _, _) = labelled(&c, on_formula.descend(&c, 0..c.walkers).unwrap());
+    let built_in = RunConfig { surface: Surface::Peaks, ..c.clone() };
+    let (bs, _, _) = labelled(&built_in, CpuEngine::new().descend(&built_in, 0..c.walkers).unwrap());
+    assert_eq!(fs.basins.len(), 3);
+    for b in &bs.basins {
+        let twin =
+            fs.basins.iter().find(|x| (x.point[0] - b.point[0]).abs() < 1e-6 && (x.point[1] - b.point[1]).abs() < 1e-6);
+        let count = twin.map_or(0, |t| t.count);
+        assert!(b.count.abs_diff(count) <= 10, "{:?}: formula {count} built-in {}", b.point, b.count);
+    }
+    assert!(fs.moving.abs_diff(bs.moving) <= 10);
 }

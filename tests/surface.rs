@@ -3,7 +3,7 @@
 use multistart::surface::{Kind, Surface, eigenvalues};
 use proptest::prelude::*;
 
-fn central_gradient(s: Surface, p: [f64; 2], h: f64) -> [f64; 2] {
+fn central_gradient(s: &Surface, p: [f64; 2], h: f64) -> [f64; 2] {
     let f = |x: f64, y: f64| s.value([x, y]);
     [(f(p[0] + h, p[1]) - f(p[0] - h, p[1])) / (2.0 * h), (f(p[0], p[1] + h) - f(p[0], p[1] - h)) / (2.0 * h)]
 }
@@ -13,7 +13,7 @@ proptest! {
     fn gradients_match_central_differences(x in -3.0f64..3.0, y in -3.0f64..3.0) {
         for s in Surface::all() {
             let g = s.gradient([x, y]);
-            let d = central_gradient(s, [x, y], 1e-5);
+            let d = central_gradient(&s, [x, y], 1e-5);
             for k in 0..2 {
                 prop_assert!((g[k] - d[k]).abs() < 1e-6 * (1.0 + g[k].abs()), "{s:?}: {g:?} vs {d:?}");
             }
@@ -74,3 +74,22 @@ fn global_minimum_largest_eigenvalue_is_about_30() {
     let lambda_max = eigenvalues(Surface::Peaks.hessian(g.point))[1];
     assert!((lambda_max - 30.18).abs() < 0.01, "{lambda_max}");
 }
+
+/// The peaks formula typed as `--expr` is the built-in peaks: the same
+/// values and gradients to rounding.
+#[test]
+fn peaks_formula_evaluates_like_the_built_in() {
+    let formula = Surface::formula(common::PEAKS_FORMULA).unwrap();
+    for i in 0..1000 {
+        let p = [-3.0 + 0.006 * i as f64, 2.5 - 0.005 * i as f64];
+        assert!((formula.value(p) - Surface::Peaks.value(p)).abs() < 1e-13);
+        let (a, b) = (formula.gradient(p), Surface::Peaks.gradient(p));
+        assert!((a[0] - b[0]).abs() < 1e-12 && (a[1] - b[1]).abs() < 1e-12, "{p:?}: {a:?} vs {b:?}");
+        let (ha, hb) = (formula.hessian(p), Surface::Peaks.hessian(p));
+        for (ra, rb) in ha.iter().zip(&hb) {
+            assert!((ra[0] - rb[0]).abs() < 1e-11 && (ra[1] - rb[1]).abs() < 1e-11, "{p:?}");
+        }
+    }
+}
+
+mod common;

@@ -65,8 +65,8 @@ pub fn descend_scalar<T: Float + Real + Send + Sync>(config: &RunConfig, range: 
         .map(|index| {
             let p = start_of.point(index);
             let mut w = WalkerState { p, iterations: 0, status: super::Status::Moving };
-            advance(config.surface, &mut w, config.steps, &params);
-            let (f, grad_norm) = finish(config.surface, &w);
+            advance(&config.surface, &mut w, config.steps, &params);
+            let (f, grad_norm) = finish(&config.surface, &w);
             let wide = |v: T| v.to_f64().unwrap_or(f64::NAN);
             Endpoint {
                 index,

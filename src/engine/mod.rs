@@ -136,7 +136,7 @@ pub struct WalkerState<T> {
 /// Runs up to `steps` more plain gradient-descent updates on one walker.
 /// Twin of `advance` in shaders/descent.wgsl, line for line.
 #[inline(always)]
-pub fn advance<T: Float + Real>(surface: Surface, w: &mut WalkerState<T>, steps: u32, params: &StepParams<T>) {
+pub fn advance<T: Float + Real>(surface: &Surface, w: &mut WalkerState<T>, steps: u32, params: &StepParams<T>) {
     for _ in 0..steps {
         if w.status != Status::Moving {
             break;
@@ -158,9 +158,9 @@ pub fn advance<T: Float + Real>(surface: Surface, w: &mut WalkerState<T>, steps:
 
 /// f and |grad f| at the walker's position. Twin of `finish` in the shader.
 #[inline(always)]
-pub fn finish<T: Float + Real>(surface: Surface, w: &WalkerState<T>) -> (T, T) {
+pub fn finish<T: Float + Real>(surface: &Surface, w: &WalkerState<T>) -> (T, T) {
     let g = surface.gradient(w.p);
-    (surface.value(w.p), (g[0] * g[0] + g[1] * g[1]).sqrt())
+    (surface.value(w.p), Float::sqrt(g[0] * g[0] + g[1] * g[1]))
 }
 
 /// Picks the engine for `config`, with a notice for stderr saying what was
@@ -169,7 +169,7 @@ pub fn select(config: &RunConfig) -> Result<(Box<dyn Engine>, Option<String>)> {
     use gpu::{AdapterChoice, GpuContext, GpuEngine};
     let named = config.adapter.clone().map(AdapterChoice::Named);
     let gpu_engine =
-        |ctx: GpuContext| -> Result<Box<dyn Engine>> { Ok(Box::new(GpuEngine::new(ctx, config.surface)?)) };
+        |ctx: GpuContext| -> Result<Box<dyn Engine>> { Ok(Box::new(GpuEngine::new(ctx, &config.surface)?)) };
     match config.backend {
         Backend::Cpu => Ok((Box::new(cpu::CpuEngine::new()), None)),
         Backend::Gpu => Ok((gpu_engine(GpuContext::new(&named.unwrap_or(AdapterChoice::Any))?)?, None)),

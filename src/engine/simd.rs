@@ -7,7 +7,7 @@
 //! same order, with masks where the scalar loop branches. Its endpoints
 //! differ from the shader's only by exp's last bits.
 
-use std::ops::{Add, Mul, Neg, Range, Sub};
+use std::ops::{Add, Div, Mul, Neg, Range, Sub};
 
 use rayon::prelude::*;
 
@@ -41,6 +41,7 @@ macro_rules! lane_op {
 lane_op!(Add, add, +=);
 lane_op!(Sub, sub, -=);
 lane_op!(Mul, mul, *=);
+lane_op!(Div, div, /=);
 
 impl Neg for Lanes {
     type Output = Lanes;
@@ -53,6 +54,22 @@ impl Neg for Lanes {
     }
 }
 
+/// Lane by lane; exp is the polynomial that vectorises, the rest (used by
+/// formulas only) call the f32 functions per lane.
+macro_rules! lane_map {
+    ($($name:ident),*) => {
+        $(
+            #[inline(always)]
+            fn $name(mut self) -> Self {
+                for v in &mut self.0 {
+                    *v = Real::$name(*v);
+                }
+                self
+            }
+        )*
+    };
+}
+
 impl Real for Lanes {
     #[inline(always)]
     fn splat(v: f64) -> Self {
@@ -62,6 +79,14 @@ impl Real for Lanes {
     fn exp(mut self) -> Self {
         for v in &mut self.0 {
             *v = exp_poly(*v);
+        }
+        self
+    }
+    lane_map!(ln, sqrt, abs, sin, cos, tan, tanh, signum);
+    #[inline(always)]
+    fn powf(mut self, e: Self) -> Self {
+        for (v, e) in self.0.iter_mut().zip(e.0) {
+            *v = v.powf(e);
         }
         self
     }
@@ -113,7 +138,7 @@ const NONFINITE: u32 = Status::NonFinite as u32;
 
 /// `engine::advance` on a block, with masks for its branches.
 #[inline(always)]
-fn run_block(surface: Surface, b: &mut Block, steps: u32, params: &StepParams<f32>) {
+fn run_block(surface: &Surface, b: &mut Block, steps: u32, params: &StepParams<f32>) {
     for _ in 0..steps {
         if b.status.iter().all(|&s| s != MOVING) {
             break;
@@ -140,11 +165,11 @@ fn run_block(surface: Surface, b: &mut Block, steps: u32, params: &StepParams<f3
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-fn run_block_avx2(surface: Surface, b: &mut Block, steps: u32, params: &StepParams<f32>) {
+fn run_block_avx2(surface: &Surface, b: &mut Block, steps: u32, params: &StepParams<f32>) {
     run_block(surface, b, steps, params)
 }
 
-fn run_block_portable(surface: Surface, b: &mut Block, steps: u32, params: &StepParams<f32>) {
+fn run_block_portable(surface: &Surface, b: &mut Block, steps: u32, params: &StepParams<f32>) {
     run_block(surface, b, steps, params)
 }
 
@@ -157,7 +182,7 @@ pub fn instruction_set() -> &'static str {
     "portable"
 }
 
-fn run_block_best(surface: Surface, b: &mut Block, steps: u32, params: &StepParams<f32>) {
+fn run_block_best(surface: &Surface, b: &mut Block, steps: u32, params: &StepParams<f32>) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
         // SAFETY: the CPU has AVX2 and FMA, checked just above.
@@ -171,7 +196,7 @@ fn run_block_best(surface: Surface, b: &mut Block, steps: u32, params: &StepPara
 pub fn descend_range(config: &RunConfig, range: Range<u64>) -> Vec<Endpoint> {
     let params = StepParams::<f32>::new(config);
     let start_of = StartFn::<f32>::new(config);
-    let surface = config.surface;
+    let surface = &config.surface;
     let blocks = (range.end - range.start).div_ceil(LANES as u64);
     (0..blocks)
         .into_par_iter()

@@ -68,6 +68,9 @@ pub struct ConfigJson {
     /// Escape bound, in half-widths of the region from its centre.
     pub bound: f64,
     pub cluster_radius: f64,
+    /// The formula of `--expr` (surface "expr"), else absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expr: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -102,7 +105,7 @@ impl Report {
     pub fn new(config: &RunConfig, device: &DeviceInfo, outcome: &Outcome) -> Report {
         let walker_steps_per_s = outcome.walker_steps as f64 / outcome.timing.descent_s.max(1e-12);
         Report::build(
-            config.surface,
+            &config.surface,
             ConfigJson::from(config),
             device.clone(),
             outcome.summary.clone(),
@@ -116,7 +119,7 @@ impl Report {
     /// The report of `summary`, for a run or a merge of runs.
     #[allow(clippy::too_many_arguments)]
     pub fn build(
-        surface: Surface,
+        surface: &Surface,
         config: ConfigJson,
         device: DeviceInfo,
         summary: Summary,
@@ -186,6 +189,16 @@ impl Report {
     }
 }
 
+impl Report {
+    /// "peaks", or "expr x^2 + y^2" for a formula.
+    pub fn surface_text(&self) -> String {
+        match &self.config.expr {
+            Some(text) => format!("{} {text}", self.surface),
+            None => self.surface.to_string(),
+        }
+    }
+}
+
 impl From<&RunConfig> for ConfigJson {
     fn from(config: &RunConfig) -> Self {
         ConfigJson {
@@ -201,6 +214,7 @@ impl From<&RunConfig> for ConfigJson {
             backend: config.backend,
             bound: config.bound,
             cluster_radius: config.cluster_radius,
+            expr: config.surface.expr().map(str::to_string),
         }
     }
 }
@@ -210,7 +224,7 @@ fn near(a: [f64; 2], b: [f64; 2], tol: f64) -> bool {
 }
 
 /// Explanations the table alone would leave out.
-fn warnings(surface: Surface, config: &ConfigJson, s: &Summary) -> Vec<String> {
+fn warnings(surface: &Surface, config: &ConfigJson, s: &Summary) -> Vec<String> {
     let mut out = Vec::new();
     for k in surface.known_points().iter().filter(|k| k.kind == Kind::Minimum) {
         let lambda_max = eigenvalues(surface.hessian(k.point))[1];

@@ -217,7 +217,7 @@ pub fn draw_map(path: &Path, m: &MapPicture) -> Result<()> {
         }
         let title = format!(
             "{} basins, {} lr {}, {} steps, {}x{} starts",
-            rep.surface,
+            rep.surface_text(),
             rep.config.optimizer.name(),
             rep.config.lr,
             rep.config.steps,

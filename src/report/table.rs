@@ -33,7 +33,7 @@ pub fn print_table(out: &mut dyn Write, r: &Report) -> io::Result<()> {
         out,
         "multistart {}: {} on {}, {} walkers x {} steps",
         r.version,
-        r.surface,
+        r.surface_text(),
         region_text(c.region),
         thousands(c.walkers),
         thousands(c.steps as u64)

@@ -27,3 +27,8 @@ pub fn gpu(test: &str) -> Option<GpuContext> {
 pub fn has_gpu(test: &str) -> bool {
     gpu(test).is_some()
 }
+
+/// MATLAB's peaks as a user would type it for `--expr`.
+#[allow(dead_code)]
+pub const PEAKS_FORMULA: &str =
+    "3*(1-x)^2*exp(-x^2-(y+1)^2) - 10*(x/5 - x^3 - y^5)*exp(-x^2-y^2) - 1/3*exp(-(x+1)^2-y^2)";

@@ -67,9 +67,9 @@ const START_UNIFORM: u32 = 0;
 const START_BUFFER: u32 = 1;
 
 /// The kernel for `surface`: the start hash, the surface's snippet, the loop.
-pub fn kernel_source(surface: Surface) -> String {
+pub fn kernel_source(surface: &Surface) -> String {
     format!(
-        "const WORKGROUP_SIZE: u32 = {WORKGROUP_SIZE}u;\n{}\n{}\n{}",
+        "const WORKGROUP_SIZE: u32 = {WORKGROUP_SIZE}u;\nalias Point = vec2<f32>;\n{}\n{}\n{}",
         include_str!("../../../shaders/starts.wgsl"),
         surface.wgsl(),
         include_str!("../../../shaders/descent.wgsl"),
@@ -98,7 +98,7 @@ pub struct GpuEngine {
 
 impl GpuEngine {
     /// Builds the pipeline for `surface` on `ctx`'s device.
-    pub fn new(ctx: GpuContext, surface: Surface) -> Result<Self> {
+    pub fn new(ctx: GpuContext, surface: &Surface) -> Result<Self> {
         let device = &ctx.device;
         let uncaptured = Arc::new(Mutex::new(None));
         let sink = uncaptured.clone();
@@ -128,7 +128,7 @@ impl GpuEngine {
             return Err(Error::Gpu(format!("the descent kernel did not build: {}", one_line(&e.to_string()))));
         }
         let device_info = ctx.device_info();
-        Ok(GpuEngine { ctx, surface, pipeline, buffers: None, device_info, uncaptured })
+        Ok(GpuEngine { ctx, surface: surface.clone(), pipeline, buffers: None, device_info, uncaptured })
     }
 
     /// Most walkers one chunk can hold on this device.
@@ -305,7 +305,15 @@ mod tests {
     #[test]
     fn assembled_kernels_pass_naga_validation() {
         for surface in Surface::all() {
-            validate(&kernel_source(surface));
+            validate(&kernel_source(&surface));
+        }
+        // Generated kernels: every function and operator of the language.
+        for text in [
+            "x^2 + y^2",
+            "abs(x - 1)^1.5 + log(2 + sin(y)) * sqrt(1 + x^2) - tan(x/4) / tanh(1 + y^2)",
+            "x^-3 + cos(e*pi*y) + 2^x",
+        ] {
+            validate(&kernel_source(&Surface::formula(text).unwrap()));
         }
     }
 

@@ -1,0 +1,918 @@
+//! User formulas (`--expr "..."`): parsed once into an expression graph,
+//! differentiated symbolically, and run from that one graph both as WGSL
+//! (`wgsl`) and on the CPU (`Formula::value`, `gradient`, `hessian`).
+//!
+//! The graph is hash-consed: every node is stored once, so the value, the
+//! gradient and the Hessian share their common subexpressions (the three
+//! exps of peaks are each computed once per step). Node ids are created
+//! children first, so id order is an evaluation order; the GPU's generated
+//! lines and the CPU's loop in `eval` visit the same nodes in that order.
+
+use std::collections::HashMap;
+use std::fmt::Write;
+
+use super::Real;
+
+/// Largest integer exponent that `x^n` expands into multiplications.
+const MAX_INT_POWER: f64 = 64.0;
+
+/// Most variables a formula may use (x1..x16).
+pub const MAX_VARIABLES: usize = 16;
+
+/// A one-variable function of the formula language.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Func {
+    Exp,
+    Log,
+    Sqrt,
+    Abs,
+    Sin,
+    Cos,
+    Tan,
+    Tanh,
+    /// -1, 0 or 1: the derivative of abs. Not in the language.
+    Sign,
+}
+
+impl Func {
+    const NAMED: [(&'static str, Func); 8] = [
+        ("exp", Func::Exp),
+        ("log", Func::Log),
+        ("sqrt", Func::Sqrt),
+        ("abs", Func::Abs),
+        ("sin", Func::Sin),
+        ("cos", Func::Cos),
+        ("tan", Func::Tan),
+        ("tanh", Func::Tanh),
+    ];
+
+    /// Its name in WGSL (the language's names, with `sign`).
+    fn wgsl(self) -> &'static str {
+        match self {
+            Func::Exp => "exp",
+            Func::Log => "log",
+            Func::Sqrt => "sqrt",
+            Func::Abs => "abs",
+            Func::Sin => "sin",
+            Func::Cos => "cos",
+            Func::Tan => "tan",
+            Func::Tanh => "tanh",
+            Func::Sign => "sign",
+        }
+    }
+
+    fn apply<T: Real>(self, v: T) -> T {
+        match self {
+            Func::Exp => v.exp(),
+            Func::Log => v.ln(),
+            Func::Sqrt => v.sqrt(),
+            Func::Abs => v.abs(),
+            Func::Sin => v.sin(),
+            Func::Cos => v.cos(),
+            Func::Tan => v.tan(),
+            Func::Tanh => v.tanh(),
+            Func::Sign => v.signum(),
+        }
+    }
+}
+
+type Id = usize;
+
+/// One node of the graph. Constants are stored as bits so nodes hash.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Node {
+    Const(u64),
+    Var(usize),
+    Neg(Id),
+    Add(Id, Id),
+    Sub(Id, Id),
+    Mul(Id, Id),
+    Div(Id, Id),
+    /// a^n for a whole n with |n| <= 64, by `pow_int`.
+    PowInt(Id, i32),
+    /// a^b otherwise: `pow` in WGSL, `powf` on the CPU.
+    Pow(Id, Id),
+    Call(Func, Id),
+}
+
+/// A parse error: the 1-based column and what was expected there.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParseError {
+    pub column: usize,
+    pub message: String,
+}
+
+impl std::fmt::Display for ParseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "column {}: {}", self.column, self.message)
+    }
+}
+
+/// A parsed formula with its symbolic gradient and Hessian.
+#[derive(Clone, Debug)]
+pub struct Formula {
+    source: String,
+    dim: usize,
+    nodes: Vec<Node>,
+    value: Id,
+    gradient: Vec<Id>,
+    /// Row-major, D x D.
+    hessian: Vec<Id>,
+    /// Nodes each output needs, in evaluation order.
+    value_tape: Vec<Id>,
+    gradient_tape: Vec<Id>,
+    hessian_tape: Vec<Id>,
+    /// The tapes with registers numbered by tape position, for the CPU.
+    value_program: Program,
+    gradient_program: Program,
+    hessian_program: Program,
+}
+
+/// A tape ready to run: node k of the tape writes register k.
+#[derive(Clone, Debug)]
+struct Program {
+    ops: Vec<Node>,
+    outputs: Vec<usize>,
+}
+
+impl Program {
+    fn new(nodes: &[Node], tape: &[Id], outputs: &[Id]) -> Program {
+        let mut slot = vec![usize::MAX; nodes.len()];
+        for (k, &id) in tape.iter().enumerate() {
+            slot[id] = k;
+        }
+        let ops = tape
+            .iter()
+            .map(|&id| match nodes[id] {
+                Node::Neg(a) => Node::Neg(slot[a]),
+                Node::Add(a, b) => Node::Add(slot[a], slot[b]),
+                Node::Sub(a, b) => Node::Sub(slot[a], slot[b]),
+                Node::Mul(a, b) => Node::Mul(slot[a], slot[b]),
+                Node::Div(a, b) => Node::Div(slot[a], slot[b]),
+                Node::PowInt(a, n) => Node::PowInt(slot[a], n),
+                Node::Pow(a, b) => Node::Pow(slot[a], slot[b]),
+                Node::Call(f, a) => Node::Call(f, slot[a]),
+                leaf => leaf,
+            })
+            .collect();
+        Program { ops, outputs: outputs.iter().map(|&id| slot[id]).collect() }
+    }
+
+    /// Runs the program at `p` into `out`. Registers live on the stack for
+    /// programs up to `STACK` long (no allocation per step).
+    #[inline]
+    fn run<T: Real>(&self, p: &[T], out: &mut [T]) {
+        match self.ops.len() {
+            0..=64 => self.run_in(&mut [T::splat(0.0); 64], p, out),
+            65..=128 => self.run_in(&mut [T::splat(0.0); 128], p, out),
+            129..=256 => self.run_in(&mut [T::splat(0.0); 256], p, out),
+            n => self.run_in(&mut vec![T::splat(0.0); n], p, out),
+        }
+    }
+
+    /// Twin of the lines `Formula::wgsl` writes: the same nodes, the same
+    /// operations, the same order.
+    #[inline(always)]
+    fn run_in<T: Real>(&self, r: &mut [T], p: &[T], out: &mut [T]) {
+        for (k, op) in self.ops.iter().enumerate() {
+            r[k] = match *op {
+                Node::Const(bits) => T::splat(f64::from_bits(bits)),
+                Node::Var(j) => p[j],
+                Node::Neg(a) => -r[a],
+                Node::Add(a, b) => r[a] + r[b],
+                Node::Sub(a, b) => r[a] - r[b],
+                Node::Mul(a, b) => r[a] * r[b],
+                Node::Div(a, b) => r[a] / r[b],
+                Node::PowInt(..) => unreachable!("lowered to products"),
+                Node::Pow(a, b) => r[a].powf(r[b]),
+                Node::Call(f, a) => f.apply(r[a]),
+            };
+        }
+        for (o, &k) in out.iter_mut().zip(&self.outputs) {
+            *o = r[k];
+        }
+    }
+}
+
+impl PartialEq for Formula {
+    fn eq(&self, other: &Self) -> bool {
+        self.source == other.source && self.dim == other.dim
+    }
+}
+
+impl Formula {
+    /// Parses `source` in variables x, y (2-D) or x1..xD. `dim` asks for at
+    /// least that many variables (a formula may ignore some).
+    pub fn parse(source: &str, dim: Option<usize>) -> Result<Formula, ParseError> {
+        let mut graph = Graph::default();
+        let (root, vars) = Parser::new(source, &mut graph).parse()?;
+        let dim = vars.dim().max(dim.unwrap_or(0)).max(vars.implied_min());
+        if dim > MAX_VARIABLES {
+            return Err(ParseError { column: 1, message: format!("at most {MAX_VARIABLES} variables, found {dim}") });
+        }
+        let gradient: Vec<Id> = (0..dim).map(|k| graph.derive(root, k)).collect();
+        let hessian: Vec<Id> = (0..dim * dim).map(|ij| graph.derive(gradient[ij / dim], ij % dim)).collect();
+        // The GPU runs in f32: every constant, typed or folded, must be
+        // finite there too.
+        if let Some(bad) = graph.nodes.iter().find_map(|n| match n {
+            Node::Const(bits) if !(f64::from_bits(*bits) as f32).is_finite() => Some(f64::from_bits(*bits)),
+            _ => None,
+        }) {
+            return Err(ParseError {
+                column: 1,
+                message: format!("a constant part of the formula is {bad}, not a finite f32 (at most 3.4e38)"),
+            });
+        }
+        // Whole powers become shared products: x^2 is computed once for
+        // x^2, x^3 and x^5 alike.
+        let (graph, map) = graph.lower_powers();
+        let (root, gradient, hessian) = (
+            map[root],
+            gradient.iter().map(|&g| map[g]).collect::<Vec<_>>(),
+            hessian.iter().map(|&h| map[h]).collect::<Vec<_>>(),
+        );
+        let value_tape = graph.tape(&[root]);
+        let gradient_tape = graph.tape(&gradient);
+        let hessian_tape = graph.tape(&hessian);
+        Ok(Formula {
+            value_program: Program::new(&graph.nodes, &value_tape, &[root]),
+            gradient_program: Program::new(&graph.nodes, &gradient_tape, &gradient),
+            hessian_program: Program::new(&graph.nodes, &hessian_tape, &hessian),
+            source: source.trim().to_string(),
+            dim,
+            nodes: graph.nodes,
+            value: root,
+            gradient,
+            hessian,
+            value_tape,
+            gradient_tape,
+            hessian_tape,
+        })
+    }
+
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// Number of variables.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    /// f at `p` (p.len() == dim).
+    #[inline]
+    pub fn value<T: Real>(&self, p: &[T]) -> T {
+        let mut f = [T::splat(0.0)];
+        self.value_program.run(p, &mut f);
+        f[0]
+    }
+
+    /// grad f at `p`, into `out`.
+    #[inline]
+    pub fn gradient<T: Real>(&self, p: &[T], out: &mut [T]) {
+        self.gradient_program.run(p, out)
+    }
+
+    /// The Hessian at `p`, row-major, into `out` (dim * dim).
+    pub fn hessian<T: Real>(&self, p: &[T], out: &mut [T]) {
+        self.hessian_program.run(p, out)
+    }
+
+    /// WGSL for `surface_value(p)`, `surface_gradient(p)` and
+    /// `surface_hessian(p)` (row-major) where p is `Point` = array<f32, D>.
+    pub fn wgsl(&self) -> String {
+        let mut s = format!("// Generated from the formula {:?} by src/surface/formula.rs.\n", self.source);
+        let d = self.dim;
+        let body = |tape: &[Id], ret: String| {
+            let mut b = String::new();
+            for &id in tape {
+                let _ = writeln!(b, "    let t{id} = {};", self.wgsl_node(id));
+            }
+            let _ = writeln!(b, "    return {ret};");
+            b
+        };
+        let list = |ids: &[Id]| ids.iter().map(|id| format!("t{id}")).collect::<Vec<_>>().join(", ");
+        let _ = write!(
+            s,
+            "\nfn surface_value(p: Point) -> f32 {{\n{}}}\n\nfn surface_gradient(p: Point) -> Point {{\n{}}}\n\n\
+             fn surface_hessian(p: Point) -> array<f32, {}> {{\n{}}}\n",
+            body(&self.value_tape, format!("t{}", self.value)),
+            body(&self.gradient_tape, format!("Point({})", list(&self.gradient))),
+            d * d,
+            body(&self.hessian_tape, format!("array<f32, {}>({})", d * d, list(&self.hessian))),
+        );
+        s
+    }
+
+    fn wgsl_node(&self, id: Id) -> String {
+        match self.nodes[id] {
+            Node::Const(bits) => wgsl_float(f64::from_bits(bits)),
+            Node::Var(k) => format!("p[{k}]"),
+            Node::Neg(a) => format!("-t{a}"),
+            Node::Add(a, b) => format!("t{a} + t{b}"),
+            Node::Sub(a, b) => format!("t{a} - t{b}"),
+            Node::Mul(a, b) => format!("t{a} * t{b}"),
+            Node::Div(a, b) => format!("t{a} / t{b}"),
+            Node::PowInt(..) => unreachable!("lowered to products"),
+            Node::Pow(a, b) => format!("pow(t{a}, t{b})"),
+            Node::Call(f, a) => format!("{}(t{a})", f.wgsl()),
+        }
+    }
+}
+
+/// An f32 literal WGSL reads back to the same f32 as `v as f32`.
+fn wgsl_float(v: f64) -> String {
+    let f = v as f32;
+    let text = format!("{f:?}");
+    let text = if text.contains(['.', 'e']) { text } else { format!("{text}.0") };
+    if f < 0.0 { format!("({text})") } else { text }
+}
+
+/// The hash-consed node store with simplifying constructors.
+#[derive(Default)]
+struct Graph {
+    nodes: Vec<Node>,
+    ids: HashMap<Node, Id>,
+    derivatives: HashMap<(Id, usize), Id>,
+}
+
+impl Graph {
+    fn add(&mut self, node: Node) -> Id {
+        if let Some(&id) = self.ids.get(&node) {
+            return id;
+        }
+        self.nodes.push(node);
+        self.ids.insert(node, self.nodes.len() - 1);
+        self.nodes.len() - 1
+    }
+
+    fn constant(&mut self, v: f64) -> Id {
+        // One zero: -0.0 and 0.0 are the same constant here.
+        self.add(Node::Const(if v == 0.0 { 0.0f64 } else { v }.to_bits()))
+    }
+
+    fn value_of(&self, id: Id) -> Option<f64> {
+        match self.nodes[id] {
+            Node::Const(bits) => Some(f64::from_bits(bits)),
+            _ => None,
+        }
+    }
+
+    fn neg(&mut self, a: Id) -> Id {
+        match self.nodes[a] {
+            Node::Const(bits) => self.constant(-f64::from_bits(bits)),
+            Node::Neg(inner) => inner,
+            Node::Mul(c, b) if self.value_of(c).is_some() => {
+                let minus_c = self.constant(-self.value_of(c).expect("a constant"));
+                self.product(minus_c, b)
+            }
+            _ => self.add(Node::Neg(a)),
+        }
+    }
+
+    fn sum(&mut self, a: Id, b: Id) -> Id {
+        match (self.value_of(a), self.value_of(b)) {
+            (Some(x), Some(y)) => self.constant(x + y),
+            (Some(0.0), _) => b,
+            (_, Some(0.0)) => a,
+            _ => match (self.nodes[a], self.nodes[b]) {
+                (_, Node::Neg(nb)) => self.difference(a, nb),
+                (Node::Neg(na), _) => self.difference(b, na),
+                _ => self.add(Node::Add(a.min(b), a.max(b))),
+            },
+        }
+    }
+
+    fn difference(&mut self, a: Id, b: Id) -> Id {
+        match (self.value_of(a), self.value_of(b)) {
+            (Some(x), Some(y)) => self.constant(x - y),
+            (Some(0.0), _) => self.neg(b),
+            (_, Some(0.0)) => a,
+            _ if a == b => self.constant(0.0),
+            _ => match self.nodes[b] {
+                Node::Neg(nb) => self.sum(a, nb),
+                _ => self.add(Node::Sub(a, b)),
+            },
+        }
+    }
+
+    fn product(&mut self, a: Id, b: Id) -> Id {
+        match (self.value_of(a), self.value_of(b)) {
+            (Some(x), Some(y)) => self.constant(x * y),
+            (Some(0.0), _) | (_, Some(0.0)) => self.constant(0.0),
+            (Some(1.0), _) => b,
+            (_, Some(1.0)) => a,
+            (Some(-1.0), _) => self.neg(b),
+            (_, Some(-1.0)) => self.neg(a),
+            // Signs move out of products: -(a b) is one negation, shared.
+            _ => match (self.nodes[a], self.nodes[b]) {
+                (Node::Neg(na), _) => {
+                    let p = self.product(na, b);
+                    self.neg(p)
+                }
+                (_, Node::Neg(nb)) => {
+                    let p = self.product(a, nb);
+                    self.neg(p)
+                }
+                _ => self.add(Node::Mul(a.min(b), a.max(b))),
+            },
+        }
+    }
+
+    fn quotient(&mut self, a: Id, b: Id) -> Id {
+        match (self.value_of(a), self.value_of(b)) {
+            (Some(x), Some(y)) => self.constant(x / y),
+            (Some(0.0), _) => self.constant(0.0),
+            (_, Some(1.0)) => a,
+            _ => self.add(Node::Div(a, b)),
+        }
+    }
+
+    fn power(&mut self, a: Id, b: Id) -> Id {
+        match (self.value_of(a), self.value_of(b)) {
+            (Some(x), Some(y)) => self.constant(x.powf(y)),
+            (_, Some(0.0)) => self.constant(1.0),
+            (_, Some(1.0)) => a,
+            (_, Some(n)) if n.fract() == 0.0 && n.abs() <= MAX_INT_POWER => self.power_int(a, n as i32),
+            (Some(e), _) if e == std::f64::consts::E => self.call(Func::Exp, b),
+            _ => self.add(Node::Pow(a, b)),
+        }
+    }
+
+    fn power_int(&mut self, a: Id, n: i32) -> Id {
+        match (self.value_of(a), n) {
+            (Some(x), _) => self.constant(x.powi(n)),
+            (_, 0) => self.constant(1.0),
+            (_, 1) => a,
+            _ => self.add(Node::PowInt(a, n)),
+        }
+    }
+
+    fn call(&mut self, f: Func, a: Id) -> Id {
+        match self.value_of(a) {
+            Some(v) => self.constant(f.apply(v)),
+            None => self.add(Node::Call(f, a)),
+        }
+    }
+
+    /// d node / d x_k, simplified, memoised.
+    fn derive(&mut self, id: Id, k: usize) -> Id {
+        if let Some(&d) = self.derivatives.get(&(id, k)) {
+            return d;
+        }
+        let d = match self.nodes[id] {
+            Node::Const(_) => self.constant(0.0),
+            Node::Var(j) => self.constant(if j == k { 1.0 } else { 0.0 }),
+            Node::Neg(a) => {
+                let da = self.derive(a, k);
+                self.neg(da)
+            }
+            Node::Add(a, b) => {
+                let (da, db) = (self.derive(a, k), self.derive(b, k));
+                self.sum(da, db)
+            }
+            Node::Sub(a, b) => {
+                let (da, db) = (self.derive(a, k), self.derive(b, k));
+                self.difference(da, db)
+            }
+            Node::Mul(a, b) => {
+                let (da, db) = (self.derive(a, k), self.derive(b, k));
+                let (l, r) = (self.product(da, b), self.product(a, db));
+                self.sum(l, r)
+            }
+            Node::Div(a, b) => {
+                // (a' b - a b') / b^2
+                let (da, db) = (self.derive(a, k), self.derive(b, k));
+                let (l, r) = (self.product(da, b), self.product(a, db));
+                let top = self.difference(l, r);
+                let b2 = self.power_int(b, 2);
+                self.quotient(top, b2)
+            }
+            Node::PowInt(a, n) => {
+                // n a^(n-1) a'
+                let da = self.derive(a, k);
+                let n_c = self.constant(n as f64);
+                let lower = self.power_int(a, n - 1);
+                let scaled = self.product(n_c, lower);
+                self.product(scaled, da)
+            }
+            Node::Pow(a, b) => {
+                // a^b (b' ln a + b a' / a)
+                let (da, db) = (self.derive(a, k), self.derive(b, k));
+                let ln_a = self.call(Func::Log, a);
+                let l = self.product(db, ln_a);
+                let ba = self.product(b, da);
+                let r = self.quotient(ba, a);
+                let inner = self.sum(l, r);
+                self.product(id, inner)
+            }
+            Node::Call(f, a) => {
+                let da = self.derive(a, k);
+                let outer = match f {
+                    Func::Exp => id,
+                    Func::Log => {
+                        let one = self.constant(1.0);
+                        self.quotient(one, a)
+                    }
+                    Func::Sqrt => {
+                        let half = self.constant(0.5);
+                        self.quotient(half, id)
+                    }
+                    Func::Abs => self.call(Func::Sign, a),
+                    Func::Sin => self.call(Func::Cos, a),
+                    Func::Cos => {
+                        let s = self.call(Func::Sin, a);
+                        self.neg(s)
+                    }
+                    Func::Tan | Func::Tanh => {
+                        // 1 + tan^2, 1 - tanh^2
+                        let one = self.constant(1.0);
+                        let sq = self.power_int(id, 2);
+                        if f == Func::Tan { self.sum(one, sq) } else { self.difference(one, sq) }
+                    }
+                    Func::Sign => self.constant(0.0),
+                };
+                self.product(outer, da)
+            }
+        };
+        self.derivatives.insert((id, k), d);
+        d
+    }
+
+    /// A copy with every `PowInt` written as multiplications by square and
+    /// multiply, and the map from old ids to new.
+    fn lower_powers(&self) -> (Graph, Vec<Id>) {
+        let mut g = Graph::default();
+        let mut map: Vec<Id> = Vec::with_capacity(self.nodes.len());
+        for &node in &self.nodes {
+            let m = |a: Id| map[a];
+            let id = match node {
+                Node::Const(bits) => g.constant(f64::from_bits(bits)),
+                Node::Var(k) => g.add(Node::Var(k)),
+                Node::Neg(a) => g.neg(m(a)),
+                Node::Add(a, b) => g.sum(m(a), m(b)),
+                Node::Sub(a, b) => g.difference(m(a), m(b)),
+                Node::Mul(a, b) => g.product(m(a), m(b)),
+                Node::Div(a, b) => g.quotient(m(a), m(b)),
+                Node::Pow(a, b) => g.power(m(a), m(b)),
+                Node::Call(f, a) => g.call(f, m(a)),
+                Node::PowInt(a, n) => {
+                    let (mut base, mut e, mut acc) = (m(a), n.unsigned_abs(), None);
+                    while e > 0 {
+                        if e & 1 == 1 {
+                            acc = Some(acc.map_or(base, |acc| g.product(acc, base)));
+                        }
+                        e >>= 1;
+                        if e > 0 {
+                            base = g.product(base, base);
+                        }
+                    }
+                    let one = g.constant(1.0);
+                    let acc = acc.unwrap_or(one);
+                    if n < 0 { g.quotient(one, acc) } else { acc }
+                }
+            };
+            map.push(id);
+        }
+        (g, map)
+    }
+
+    /// The nodes `outputs` depend on, in id (evaluation) order.
+    fn tape(&self, outputs: &[Id]) -> Vec<Id> {
+        let mut needed = vec![false; self.nodes.len()];
+        let mut stack: Vec<Id> = outputs.to_vec();
+        while let Some(id) = stack.pop() {
+            if std::mem::replace(&mut needed[id], true) {
+                continue;
+            }
+            match self.nodes[id] {
+                Node::Const(_) | Node::Var(_) => {}
+                Node::Neg(a) | Node::PowInt(a, _) | Node::Call(_, a) => stack.push(a),
+                Node::Add(a, b) | Node::Sub(a, b) | Node::Mul(a, b) | Node::Div(a, b) | Node::Pow(a, b) => {
+                    stack.extend([a, b])
+                }
+            }
+        }
+        (0..self.nodes.len()).filter(|&i| needed[i]).collect()
+    }
+}
+
+/// Which variable names a formula used.
+#[derive(Default)]
+struct Variables {
+    /// x or y seen (the 2-D names).
+    plain: bool,
+    /// Highest k of an xk seen.
+    indexed: usize,
+}
+
+impl Variables {
+    fn dim(&self) -> usize {
+        self.indexed
+    }
+    fn implied_min(&self) -> usize {
+        if self.plain { 2 } else { 1 }
+    }
+}
+
+/// Recursive descent over the grammar
+///   sum     = product (("+" | "-") product)*
+///   product = unary (("*" | "/") unary)*
+///   unary   = ("-" | "+") unary | power
+///   power   = atom ("^" unary)?          (right-associative; -x^2 = -(x^2))
+///   atom    = number | name | name "(" sum ")" | "(" sum ")"
+struct Parser<'a> {
+    chars: Vec<char>,
+    at: usize,
+    graph: &'a mut Graph,
+    vars: Variables,
+}
+
+impl<'a> Parser<'a> {
+    fn new(source: &str, graph: &'a mut Graph) -> Self {
+        Parser { chars: source.chars().collect(), at: 0, graph, vars: Variables::default() }
+    }
+
+    fn parse(mut self) -> Result<(Id, Variables), ParseError> {
+        self.skip_space();
+        if self.at == self.chars.len() {
+            return Err(self.error("expected a formula, found nothing"));
+        }
+        let root = self.sum()?;
+        self.skip_space();
+        if self.at < self.chars.len() {
+            return Err(self.expected("an operator (+ - * / ^) or the end"));
+        }
+        if self.vars.plain && self.vars.indexed > 0 {
+            return Err(ParseError { column: 1, message: "use x, y or x1, x2, ..., not both".into() });
+        }
+        Ok((root, self.vars))
+    }
+
+    fn error(&self, message: impl Into<String>) -> ParseError {
+        ParseError { column: self.at + 1, message: message.into() }
+    }
+
+    /// "expected WHAT, found X" at the current column.
+    fn expected(&self, what: &str) -> ParseError {
+        let found = match self.chars.get(self.at) {
+            Some(c) => format!("{:?}", c.to_string()),
+            None => "the end".to_string(),
+        };
+        self.error(format!("expected {what}, found {found}"))
+    }
+
+    fn skip_space(&mut self) {
+        while self.chars.get(self.at).is_some_and(|c| c.is_whitespace()) {
+            self.at += 1;
+        }
+    }
+
+    /// Consumes `c` (after spaces) if it is next.
+    fn eat(&mut self, c: char) -> bool {
+        self.skip_space();
+        if self.chars.get(self.at) == Some(&c) {
+            self.at += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn sum(&mut self) -> Result<Id, ParseError> {
+        let mut acc = self.product()?;
+        loop {
+            if self.eat('+') {
+                let r = self.product()?;
+                acc = self.graph.sum(acc, r);
+            } else if self.eat('-') {
+                let r = self.product()?;
+                acc = self.graph.difference(acc, r);
+            } else {
+                return Ok(acc);
+            }
+        }
+    }
+
+    fn product(&mut self) -> Result<Id, ParseError> {
+        let mut acc = self.unary()?;
+        loop {
+            if self.eat('*') {
+                let r = self.unary()?;
+                acc = self.graph.product(acc, r);
+            } else if self.eat('/') {
+                let r = self.unary()?;
+                acc = self.graph.quotient(acc, r);
+            } else {
+                return Ok(acc);
+            }
+        }
+    }
+
+    fn unary(&mut self) -> Result<Id, ParseError> {
+        if self.eat('-') {
+            let a = self.unary()?;
+            return Ok(self.graph.neg(a));
+        }
+        if self.eat('+') {
+            return self.unary();
+        }
+        self.power()
+    }
+
+    fn power(&mut self) -> Result<Id, ParseError> {
+        let base = self.atom()?;
+        if self.eat('^') {
+            let exponent = self.unary()?;
+            return Ok(self.graph.power(base, exponent));
+        }
+        Ok(base)
+    }
+
+    fn atom(&mut self) -> Result<Id, ParseError> {
+        self.skip_space();
+        let what = "a number, a variable, a function or \"(\"";
+        let Some(&c) = self.chars.get(self.at) else { return Err(self.expected(what)) };
+        if c == '(' {
+            self.at += 1;
+            let inner = self.sum()?;
+            if !self.eat(')') {
+                return Err(self.expected("\")\""));
+            }
+            return Ok(inner);
+        }
+        if c.is_ascii_digit() || c == '.' {
+            return self.number();
+        }
+        if c.is_alphabetic() {
+            return self.name();
+        }
+        Err(self.expected(what))
+    }
+
+    fn number(&mut self) -> Result<Id, ParseError> {
+        let start = self.at;
+        let digits = |p: &mut Self| {
+            while p.chars.get(p.at).is_some_and(|c| c.is_ascii_digit()) {
+                p.at += 1;
+            }
+        };
+        digits(self);
+        if self.chars.get(self.at) == Some(&'.') {
+            self.at += 1;
+            digits(self);
+        }
+        // An exponent only when digits follow: "2e" is 2 times the constant e? No: refused below.
+        if matches!(self.chars.get(self.at), Some('e' | 'E')) {
+            let sign = matches!(self.chars.get(self.at + 1), Some('+' | '-')) as usize;
+            if self.chars.get(self.at + 1 + sign).is_some_and(|c| c.is_ascii_digit()) {
+                self.at += 1 + sign;
+                digits(self);
+            }
+        }
+        let text: String = self.chars[start..self.at].iter().collect();
+        match text.parse::<f64>() {
+            Ok(v) if v.is_finite() => Ok(self.graph.constant(v)),
+            _ => {
+                self.at = start;
+                Err(self.error(format!("expected a number, found {text:?}")))
+            }
+        }
+    }
+
+    fn name(&mut self) -> Result<Id, ParseError> {
+        let start = self.at;
+        while self.chars.get(self.at).is_some_and(|c| c.is_alphanumeric() || *c == '_') {
+            self.at += 1;
+        }
+        let name: String = self.chars[start..self.at].iter().collect();
+        if let Some(&(_, f)) = Func::NAMED.iter().find(|(n, _)| *n == name) {
+            if !self.eat('(') {
+                return Err(self.expected(&format!("\"(\" after {name}")));
+            }
+            let arg = self.sum()?;
+            if !self.eat(')') {
+                return Err(self.expected("\")\""));
+            }
+            return Ok(self.graph.call(f, arg));
+        }
+        let var = |p: &mut Self, k: usize| p.graph.add(Node::Var(k));
+        match name.as_str() {
+            "pi" => Ok(self.graph.constant(std::f64::consts::PI)),
+            "e" => Ok(self.graph.constant(std::f64::consts::E)),
+            "x" | "y" => {
+                self.vars.plain = true;
+                Ok(var(self, (name == "y") as usize))
+            }
+            _ => match name.strip_prefix('x').and_then(|k| k.parse::<usize>().ok()) {
+                Some(k) if (1..=MAX_VARIABLES).contains(&k) && !name[1..].starts_with('0') => {
+                    self.vars.indexed = self.vars.indexed.max(k);
+                    Ok(var(self, k - 1))
+                }
+                _ => {
+                    self.at = start;
+                    let functions: Vec<&str> = Func::NAMED.iter().map(|(n, _)| *n).collect();
+                    Err(self.error(format!(
+                        "unknown name {name:?}: expected x, y, x1..x{MAX_VARIABLES}, pi, e or a function ({})",
+                        functions.join(", ")
+                    )))
+                }
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(text: &str, p: &[f64]) -> f64 {
+        Formula::parse(text, None).unwrap().value(p)
+    }
+
+    #[test]
+    fn precedence_and_associativity() {
+        assert_eq!(f("-x^2", &[3.0, 0.0]), -9.0);
+        assert_eq!(f("2^3^2", &[0.0, 0.0]), 512.0);
+        assert_eq!(f("1 - 2 - 3", &[0.0, 0.0]), -4.0);
+        assert_eq!(f("8 / 4 / 2", &[0.0, 0.0]), 1.0);
+        assert_eq!(f("2*x + y*3", &[1.0, 2.0]), 8.0);
+        assert_eq!(f("2^-1", &[0.0, 0.0]), 0.5);
+        assert_eq!(f("(x+1)^2", &[-3.0, 0.0]), 4.0);
+        assert!((f("pi + e", &[0.0, 0.0]) - 5.859874482048838).abs() < 1e-15);
+        assert_eq!(f("1.5e2 + .5", &[0.0, 0.0]), 150.5);
+    }
+
+    #[test]
+    fn gradient_and_hessian_match_central_differences() {
+        let texts = [
+            "3*(1-x)^2*exp(-x^2-(y+1)^2) - 10*(x/5 - x^3 - y^5)*exp(-x^2-y^2) - 1/3*exp(-(x+1)^2-y^2)",
+            "sqrt(x^2 + y^2 + 1) + log(2 + sin(x)) - tanh(y) * cos(x*y) + tan(0.3*x) / (2 + y^2)",
+            "abs(x - 0.1) * y^2.5 + x^y",
+        ];
+        let p = [0.7, 1.3];
+        for text in texts {
+            let formula = Formula::parse(text, None).unwrap();
+            let (mut g, mut h) = ([0.0; 2], [0.0; 4]);
+            formula.gradient(&p, &mut g);
+            formula.hessian(&p, &mut h);
+            let step = 1e-5;
+            for k in 0..2 {
+                let mut a = p;
+                let mut b = p;
+                a[k] += step;
+                b[k] -= step;
+                let fd = (formula.value(&a) - formula.value(&b)) / (2.0 * step);
+                assert!((fd - g[k]).abs() < 1e-6 * (1.0 + g[k].abs()), "{text}: d/d{k} {fd} vs {}", g[k]);
+                let (mut ga, mut gb) = ([0.0; 2], [0.0; 2]);
+                formula.gradient(&a, &mut ga);
+                formula.gradient(&b, &mut gb);
+                for j in 0..2 {
+                    let fd = (ga[j] - gb[j]) / (2.0 * step);
+                    assert!((fd - h[k * 2 + j]).abs() < 1e-5 * (1.0 + fd.abs()), "{text}: H[{k}][{j}]");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn shared_subexpressions_are_computed_once() {
+        let formula = Formula::parse("exp(-x^2-y^2) * x + exp(-x^2-y^2) * y", None).unwrap();
+        // Value, gradient and Hessian all use the one exp node.
+        let exps = formula.nodes.iter().filter(|n| matches!(n, Node::Call(Func::Exp, _))).count();
+        assert_eq!(exps, 1);
+    }
+
+    #[test]
+    fn errors_name_the_column_and_what_was_expected() {
+        let err = |text: &str| Formula::parse(text, None).unwrap_err().to_string();
+        assert_eq!(err("x +* y"), "column 4: expected a number, a variable, a function or \"(\", found \"*\"");
+        assert_eq!(err("(x + y"), "column 7: expected \")\", found the end");
+        assert_eq!(err("x y"), "column 3: expected an operator (+ - * / ^) or the end, found \"y\"");
+        assert_eq!(err("sin x"), "column 5: expected \"(\" after sin, found \"x\"");
+        assert!(err("z + 1").starts_with("column 1: unknown name \"z\""));
+        assert_eq!(err("   "), "column 4: expected a formula, found nothing");
+        assert!(err("x + x1").contains("not both"));
+        assert!(err("log(0)").contains("constant part"));
+        // Found by `cargo fuzz run formula`: 10^111 is finite in f64 only,
+        // and the kernel said `inf.0`.
+        assert!(err(" 10^ 111").contains("not a finite f32"), "{}", err(" 10^ 111"));
+    }
+
+    #[test]
+    fn dimension_comes_from_the_names_used() {
+        assert_eq!(Formula::parse("x^2", None).unwrap().dim(), 2);
+        assert_eq!(Formula::parse("x1^2 + x3", None).unwrap().dim(), 3);
+        assert_eq!(Formula::parse("x1^2", Some(5)).unwrap().dim(), 5);
+    }
+
+    #[test]
+    fn whole_powers_are_shared_products() {
+        let formula = Formula::parse("x^2 + x^3 + x^-2", None).unwrap();
+        assert_eq!(formula.value(&[2.0, 0.0]), 12.25);
+        let x_squared =
+            |id: &Id| matches!(formula.nodes[*id], Node::Mul(a, b) if a == b && formula.nodes[a] == Node::Var(0));
+        assert_eq!(formula.value_tape.iter().filter(|id| x_squared(id)).count(), 1, "{:?}", formula.nodes);
+        assert!(!formula.nodes.iter().any(|n| matches!(n, Node::PowInt(..))));
+    }
+}
