@@ -1,7 +1,9 @@
 // The descent kernel: one invocation per walker, many steps per dispatch.
-// Assembled after shaders/starts.wgsl and a surface snippet that defines
-// `surface_value` and `surface_gradient`. Mirrors src/engine/mod.rs
-// (`advance`, `finish`) and src/starts.rs (`StartFn::point`) line for line.
+// Assembled after `const DIM`, `alias Point = array<f32, DIM>`, `const OPTIMIZER`,
+// shaders/starts.wgsl and a surface snippet that defines `surface_value`,
+// `surface_gradient` and `surface_hessian`. Mirrors src/engine/mod.rs
+// (`advance`, `step`, `newton_direction`, `finish`) and src/starts.rs
+// (`StartFn::point`) line for line.
 
 const STATUS_MOVING: u32 = 0u;
 const STATUS_CONVERGED: u32 = 1u;
@@ -11,14 +13,24 @@ const STATUS_NONFINITE: u32 = 3u;
 const START_UNIFORM: u32 = 0u;
 const START_BUFFER: u32 = 1u;
 
-// Twin: `Params` in src/engine/gpu/mod.rs (#[repr(C)], 80 bytes).
+// Twin: `Optimizer` in src/config.rs (`as u32`). OPTIMIZER is a constant of
+// the kernel, not a parameter, so the compiler drops the other updates (a
+// uniform switch would run every case, masked, on a CPU driver).
+const OPT_GD: u32 = 0u;
+const OPT_MOMENTUM: u32 = 1u;
+const OPT_NESTEROV: u32 = 2u;
+const OPT_RMSPROP: u32 = 3u;
+const OPT_ADAM: u32 = 4u;
+const OPT_NEWTON: u32 = 5u;
+
+// Twin: `Params` in src/engine/gpu/mod.rs (#[repr(C)], 64 bytes).
 struct Params {
     lr: f32,
     tol2: f32,
-    lo: vec2<f32>,
-    hi: vec2<f32>,
-    origin: vec2<f32>,
-    width: vec2<f32>,
+    beta1: f32,
+    beta2: f32,
+    eps: f32,
+    damping: f32,
     seed_lo: u32,
     seed_hi: u32,
     base_lo: u32,
@@ -31,9 +43,14 @@ struct Params {
     _pad1: u32,
 }
 
-// Twin: `GpuWalker` in src/engine/gpu/mod.rs (24 bytes).
+// Twin: `WalkerState` in src/engine/mod.rs; read back by `decode` in
+// src/engine/gpu/mod.rs (3 * DIM + 4 words).
 struct Walker {
-    p: vec2<f32>,
+    p: Point,
+    // First moment (momentum, Nesterov, Adam).
+    m: Point,
+    // Second moment (RMSProp, Adam).
+    v: Point,
     f: f32,
     grad_norm: f32,
     iterations: u32,
@@ -42,39 +59,177 @@ struct Walker {
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read_write> walkers: array<Walker>;
-@group(0) @binding(2) var<storage, read> starts: array<vec2<f32>>;
+// Start points for START_BUFFER, DIM floats per walker.
+@group(0) @binding(2) var<storage, read> starts: array<f32>;
+// The escape box lo[DIM], hi[DIM], then the region's origin[DIM], width[DIM].
+@group(0) @binding(3) var<storage, read> bounds: array<f32>;
 
 fn is_finite(v: f32) -> bool {
     return (bitcast<u32>(v) & 0x7f800000u) != 0x7f800000u;
 }
 
 // Walker `i` of this chunk: index base + i, carried into the high word.
-fn start_point(i: u32) -> vec2<f32> {
+fn start_point(i: u32) -> Point {
+    var p: Point;
     if (params.start_mode == START_BUFFER) {
-        return starts[i];
+        for (var k = 0u; k < DIM; k++) {
+            p[k] = starts[i * DIM + k];
+        }
+        return p;
     }
     let index_lo = params.base_lo + i;
     let index_hi = params.base_hi + select(0u, 1u, index_lo < params.base_lo);
-    let h = walker_hash(params.seed_lo, params.seed_hi, index_lo, index_hi);
-    let u = vec2<f32>(unit_f32(h.x), unit_f32(h.y));
-    return vec2<f32>(params.origin.x + u.x * params.width.x, params.origin.y + u.y * params.width.y);
+    let key = walker_key(params.seed_lo, params.seed_hi, index_hi);
+    var h = index_lo;
+    for (var k = 0u; k < DIM; k++) {
+        h = pcg_hash(h ^ key);
+        p[k] = bounds[2u * DIM + k] + unit_f32(h) * bounds[3u * DIM + k];
+    }
+    return p;
+}
+
+fn norm2(a: Point) -> f32 {
+    var s = 0.0;
+    for (var k = 0u; k < DIM; k++) {
+        s += a[k] * a[k];
+    }
+    return s;
+}
+
+// H^-1 g by Cholesky, or all zeros (flagged by ok = false) where H is not
+// positive definite.
+struct Direction {
+    d: Point,
+    ok: bool,
+}
+
+fn newton_direction(p: Point, g: Point) -> Direction {
+    var h = surface_hessian(p);
+    var out: Direction;
+    out.ok = true;
+    // h = L L^T in place (lower triangle).
+    for (var j = 0u; j < DIM; j++) {
+        var s = h[j * DIM + j];
+        for (var k = 0u; k < j; k++) {
+            s -= h[j * DIM + k] * h[j * DIM + k];
+        }
+        if (!(s > 0.0)) {
+            out.ok = false;
+            return out;
+        }
+        let l = sqrt(s);
+        h[j * DIM + j] = l;
+        for (var i = j + 1u; i < DIM; i++) {
+            var t = h[i * DIM + j];
+            for (var k = 0u; k < j; k++) {
+                t -= h[i * DIM + k] * h[j * DIM + k];
+            }
+            h[i * DIM + j] = t / l;
+        }
+    }
+    // L y = g, then L^T d = y.
+    var y: Point;
+    for (var i = 0u; i < DIM; i++) {
+        var t = g[i];
+        for (var k = 0u; k < i; k++) {
+            t -= h[i * DIM + k] * y[k];
+        }
+        y[i] = t / h[i * DIM + i];
+    }
+    for (var r = 0u; r < DIM; r++) {
+        let i = DIM - 1u - r;
+        var t = y[i];
+        for (var k = i + 1u; k < DIM; k++) {
+            t -= h[k * DIM + i] * out.d[k];
+        }
+        out.d[i] = t / h[i * DIM + i];
+    }
+    return out;
+}
+
+// One update of the optimizer: moments, then position.
+fn step(w: ptr<function, Walker>, g: Point) {
+    let lr = params.lr;
+    let b1 = params.beta1;
+    let b2 = params.beta2;
+    switch OPTIMIZER {
+        case OPT_MOMENTUM: {
+            for (var k = 0u; k < DIM; k++) {
+                (*w).m[k] = b1 * (*w).m[k] + g[k];
+                (*w).p[k] = (*w).p[k] - lr * (*w).m[k];
+            }
+        }
+        case OPT_NESTEROV: {
+            for (var k = 0u; k < DIM; k++) {
+                (*w).m[k] = b1 * (*w).m[k] + g[k];
+                (*w).p[k] = (*w).p[k] - lr * (g[k] + b1 * (*w).m[k]);
+            }
+        }
+        case OPT_RMSPROP: {
+            for (var k = 0u; k < DIM; k++) {
+                (*w).v[k] = b2 * (*w).v[k] + (1.0 - b2) * g[k] * g[k];
+                (*w).p[k] = (*w).p[k] - lr * g[k] / (sqrt((*w).v[k]) + params.eps);
+            }
+        }
+        case OPT_ADAM: {
+            let t = f32((*w).iterations + 1u);
+            let c1 = 1.0 - pow(b1, t);
+            let c2 = 1.0 - pow(b2, t);
+            for (var k = 0u; k < DIM; k++) {
+                (*w).m[k] = b1 * (*w).m[k] + (1.0 - b1) * g[k];
+                (*w).v[k] = b2 * (*w).v[k] + (1.0 - b2) * g[k] * g[k];
+                (*w).p[k] = (*w).p[k] - lr * ((*w).m[k] / c1) / (sqrt((*w).v[k] / c2) + params.eps);
+            }
+        }
+        case OPT_NEWTON: {
+            let dir = newton_direction((*w).p, g);
+            for (var k = 0u; k < DIM; k++) {
+                if (dir.ok) {
+                    (*w).p[k] = (*w).p[k] - params.damping * dir.d[k];
+                } else {
+                    (*w).p[k] = (*w).p[k] - lr * g[k];
+                }
+            }
+        }
+        default: {
+            for (var k = 0u; k < DIM; k++) {
+                (*w).p[k] = (*w).p[k] - lr * g[k];
+            }
+        }
+    }
 }
 
 fn advance(w: ptr<function, Walker>, steps: u32) {
-    for (var k = 0u; k < steps; k++) {
+    // The escape box, read from storage once (a read per step is twice
+    // the cost of the whole step on lavapipe). Twin: `params.lo`, `params.hi`.
+    var lo: Point;
+    var hi: Point;
+    for (var k = 0u; k < DIM; k++) {
+        lo[k] = bounds[k];
+        hi[k] = bounds[DIM + k];
+    }
+    for (var s = 0u; s < steps; s++) {
         if ((*w).status != STATUS_MOVING) {
             break;
         }
         let g = surface_gradient((*w).p);
-        if (g.x * g.x + g.y * g.y < params.tol2) {
+        // Settled: the gradient, and any momentum, below tol.
+        if (norm2(g) < params.tol2 && norm2((*w).m) < params.tol2) {
             (*w).status = STATUS_CONVERGED;
             break;
         }
-        (*w).p = vec2<f32>((*w).p.x - params.lr * g.x, (*w).p.y - params.lr * g.y);
+        step(w, g);
         (*w).iterations += 1u;
-        if (!(is_finite((*w).p.x) && is_finite((*w).p.y))) {
+        var finite = true;
+        var outside = false;
+        for (var k = 0u; k < DIM; k++) {
+            let x = (*w).p[k];
+            finite = finite && is_finite(x);
+            outside = outside || x < lo[k] || x > hi[k];
+        }
+        if (!finite) {
             (*w).status = STATUS_NONFINITE;
-        } else if ((*w).p.x < params.lo.x || (*w).p.x > params.hi.x || (*w).p.y < params.lo.y || (*w).p.y > params.hi.y) {
+        } else if (outside) {
             (*w).status = STATUS_ESCAPED;
         }
     }
@@ -83,7 +238,7 @@ fn advance(w: ptr<function, Walker>, steps: u32) {
 fn finish(w: ptr<function, Walker>) {
     let g = surface_gradient((*w).p);
     (*w).f = surface_value((*w).p);
-    (*w).grad_norm = sqrt(g.x * g.x + g.y * g.y);
+    (*w).grad_norm = sqrt(norm2(g));
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -94,7 +249,9 @@ fn descend(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
     var w: Walker;
     if (params.first_dispatch == 1u) {
-        w = Walker(start_point(i), 0.0, 0.0, 0u, STATUS_MOVING);
+        w.p = start_point(i);
+        w.iterations = 0u;
+        w.status = STATUS_MOVING;
     } else {
         w = walkers[i];
     }

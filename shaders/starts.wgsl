@@ -1,5 +1,6 @@
 // Start points: a counter-based PCG hash in u32 arithmetic.
-// Mirrors src/starts.rs (`pcg_hash`, `walker_key`, `walker_hash`, `unit_f32`) bit for bit.
+// Mirrors src/starts.rs (`pcg_hash`, `walker_key`, `walker_hashes`, `unit_f32`) bit for bit;
+// the per-coordinate chain of `walker_hashes` is in `start_point` (descent.wgsl).
 
 fn pcg_hash(v: u32) -> u32 {
     let state = v * 747796405u + 2891336453u;
@@ -9,13 +10,6 @@ fn pcg_hash(v: u32) -> u32 {
 
 fn walker_key(seed_lo: u32, seed_hi: u32, index_hi: u32) -> u32 {
     return pcg_hash(seed_lo ^ pcg_hash(seed_hi ^ pcg_hash(index_hi)));
-}
-
-fn walker_hash(seed_lo: u32, seed_hi: u32, index_lo: u32, index_hi: u32) -> vec2<u32> {
-    let key = walker_key(seed_lo, seed_hi, index_hi);
-    let hx = pcg_hash(index_lo ^ key);
-    let hy = pcg_hash(hx ^ key);
-    return vec2<u32>(hx, hy);
 }
 
 fn unit_f32(h: u32) -> f32 {

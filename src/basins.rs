@@ -22,7 +22,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{Endpoint, Status};
-use crate::surface::{Kind, Surface, eigenvalues};
+use crate::surface::{Kind, Surface, solve, symmetric_eigenvalues};
 
 /// Polished points closer than this (in each coordinate) are one point.
 pub const MERGE_TOL: f64 = 1e-7;
@@ -101,11 +101,11 @@ impl IterationHistogram {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Basin {
     /// The polished critical point.
-    pub point: [f64; 2],
+    pub point: Vec<f64>,
     pub f: f64,
     pub kind: Kind,
     /// Hessian eigenvalues at the point, ascending.
-    pub eigenvalues: [f64; 2],
+    pub eigenvalues: Vec<f64>,
     /// Walkers that reached it.
     pub count: u64,
     pub iterations: IterationHistogram,
@@ -115,7 +115,7 @@ impl Basin {
     /// The largest learning rate at which plain gradient descent can settle
     /// here: 2 / lambda_max (for a minimum).
     pub fn max_stable_lr(&self) -> Option<f64> {
-        (self.kind == Kind::Minimum).then(|| 2.0 / self.eigenvalues[1])
+        (self.kind == Kind::Minimum).then(|| 2.0 / self.eigenvalues.last().copied().unwrap_or(f64::NAN))
     }
 }
 
@@ -129,6 +129,55 @@ pub struct Summary {
     pub plateau: u64,
     pub escaped: u64,
     pub nonfinite: u64,
+    /// Where each basin's point lies, to find coinciding points fast.
+    #[serde(skip)]
+    index: BasinIndex,
+}
+
+/// Basin indices by their point's cell of side `INDEX_CELL`: a lookup, not
+/// part of the data (always equal; rebuilt after deserialising).
+#[derive(Clone, Debug, Default)]
+struct BasinIndex {
+    cells: HashMap<Vec<i64>, Vec<usize>>,
+    basins: usize,
+}
+
+impl PartialEq for BasinIndex {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+/// Cell side of the basin index: above `MERGE_TOL`, so a point's
+/// neighbours within the tolerance lie in at most two cells per axis.
+const INDEX_CELL: f64 = 1e-5;
+
+/// The cells a point within `MERGE_TOL` of `p` may lie in; None when there
+/// are too many (huge coordinates), for a plain scan instead.
+fn index_cells(p: &[f64]) -> Option<Vec<Vec<i64>>> {
+    let mut cells = vec![Vec::with_capacity(p.len())];
+    for &c in p {
+        let tol = MERGE_TOL * (1.0 + c.abs());
+        let (lo, hi) = (((c - tol) / INDEX_CELL).floor() as i64, ((c + tol) / INDEX_CELL).floor() as i64);
+        if hi - lo > 1 || cells.len() > 64 {
+            return None;
+        }
+        cells = cells
+            .into_iter()
+            .flat_map(|cell| {
+                (lo..=hi).map(move |k| {
+                    let mut next = cell.clone();
+                    next.push(k);
+                    next
+                })
+            })
+            .collect();
+    }
+    Some(cells)
+}
+
+fn index_cell(p: &[f64]) -> Vec<i64> {
+    p.iter().map(|c| (c / INDEX_CELL).floor() as i64).collect()
 }
 
 impl Summary {
@@ -139,9 +188,19 @@ impl Summary {
         // One f64 Hessian per settled walker: the costly part, in parallel.
         let mut labels: Vec<Label> = endpoints.par_iter().map(|e| classify_walker(e, params)).collect();
         let candidates: Vec<usize> = (0..endpoints.len()).filter(|&i| labels[i] == Label::Basin(usize::MAX)).collect();
-        for cluster in cluster(endpoints, &candidates, params.cluster_radius) {
-            let best = *cluster.iter().min_by(|&&a, &&b| endpoints[a].f.total_cmp(&endpoints[b].f)).expect("non-empty");
-            let label = match polish(&params.surface, endpoints[best].point, 4.0 * params.cluster_radius) {
+        let clusters = cluster(endpoints, &candidates, params.cluster_radius);
+        // Each cluster's lowest endpoint, polished: in parallel, then
+        // inserted in cluster order (so the result does not depend on threads).
+        let polished: Vec<Option<Basin>> = clusters
+            .par_iter()
+            .map(|cluster| {
+                let best =
+                    *cluster.iter().min_by(|&&a, &&b| endpoints[a].f.total_cmp(&endpoints[b].f)).expect("non-empty");
+                polish(&params.surface, &endpoints[best].point, 4.0 * params.cluster_radius)
+            })
+            .collect();
+        for (cluster, basin) in clusters.into_iter().zip(polished) {
+            let label = match basin {
                 Some(basin) => Label::Basin(self.insert(basin)),
                 None => Label::Plateau,
             };
@@ -190,21 +249,51 @@ impl Summary {
     }
 
     /// Finds the basin at `basin.point` (or adds it, with no walkers yet).
-    /// Of two coinciding polished points the lower (f, x, y) is kept, so
-    /// the result does not depend on the order of insertion.
+    /// Of two coinciding polished points the lower (f, then coordinates) is
+    /// kept, so the result does not depend on the order of insertion.
     pub fn insert(&mut self, basin: Basin) -> usize {
-        let same =
-            |b: &Basin| (0..2).all(|k| (b.point[k] - basin.point[k]).abs() <= MERGE_TOL * (1.0 + basin.point[k].abs()));
-        if let Some(i) = self.basins.iter().position(same) {
+        let same = |b: &Basin| {
+            b.point.len() == basin.point.len()
+                && b.point.iter().zip(&basin.point).all(|(a, c)| (a - c).abs() <= MERGE_TOL * (1.0 + c.abs()))
+        };
+        if self.index.basins != self.basins.len() {
+            self.index = BasinIndex::default();
+            for (i, b) in self.basins.iter().enumerate() {
+                self.index.cells.entry(index_cell(&b.point)).or_default().push(i);
+            }
+            self.index.basins = self.basins.len();
+        }
+        let found = match index_cells(&basin.point) {
+            Some(cells) => cells
+                .iter()
+                .filter_map(|c| self.index.cells.get(c))
+                .flatten()
+                .copied()
+                .filter(|&i| same(&self.basins[i]))
+                .min(),
+            None => self.basins.iter().position(same),
+        };
+        if let Some(i) = found {
             let kept = &mut self.basins[i];
-            if (basin.f, basin.point[0], basin.point[1]) < (kept.f, kept.point[0], kept.point[1]) {
-                kept.point = basin.point;
+            let lower = basin.f.total_cmp(&kept.f).then_with(|| {
+                basin
+                    .point
+                    .iter()
+                    .zip(&kept.point)
+                    .map(|(a, b)| a.total_cmp(b))
+                    .find(|o| o.is_ne())
+                    .unwrap_or(std::cmp::Ordering::Equal)
+            });
+            if lower.is_lt() {
+                kept.point = basin.point.clone();
                 kept.f = basin.f;
-                kept.eigenvalues = basin.eigenvalues;
+                kept.eigenvalues = basin.eigenvalues.clone();
             }
             return i;
         }
+        self.index.cells.entry(index_cell(&basin.point)).or_default().push(self.basins.len());
         self.basins.push(Basin { count: 0, iterations: IterationHistogram::default(), ..basin });
+        self.index.basins = self.basins.len();
         self.basins.len() - 1
     }
 
@@ -241,7 +330,7 @@ fn classify_walker(e: &Endpoint, params: &BasinParams) -> Label {
         }
         Status::Moving | Status::Converged => {}
     }
-    match newton_step(&params.surface, e.point) {
+    match newton_step(&params.surface, &e.point) {
         Some(step) if step <= params.cluster_radius => Label::Basin(usize::MAX),
         _ => Label::Plateau,
     }
@@ -249,48 +338,56 @@ fn classify_walker(e: &Endpoint, params: &BasinParams) -> Label {
 
 /// Length of the Newton step H^-1 grad f at `p`, or None where the Hessian
 /// is singular.
-fn newton_step(surface: &Surface, p: [f64; 2]) -> Option<f64> {
-    newton_delta(surface, p).map(|d| d[0].hypot(d[1]))
+fn newton_step(surface: &Surface, p: &[f64]) -> Option<f64> {
+    newton_delta(surface, p).map(|d| norm(&d))
+}
+
+fn norm(v: &[f64]) -> f64 {
+    v.iter().map(|x| x * x).sum::<f64>().sqrt()
 }
 
 /// The Newton step H^-1 grad f at `p` (to subtract), in f64.
-fn newton_delta(surface: &Surface, p: [f64; 2]) -> Option<[f64; 2]> {
-    let g = surface.gradient(p);
-    let h = surface.hessian(p);
-    let det = h[0][0] * h[1][1] - h[0][1] * h[1][0];
-    let d = [(h[1][1] * g[0] - h[0][1] * g[1]) / det, (h[0][0] * g[1] - h[1][0] * g[0]) / det];
-    (det != 0.0 && d[0].is_finite() && d[1].is_finite()).then_some(d)
+fn newton_delta(surface: &Surface, p: &[f64]) -> Option<Vec<f64>> {
+    let mut g = vec![0.0; p.len()];
+    surface.gradient(p, &mut g);
+    solve(&surface.hessian(p), &g, p.len())
 }
 
 /// Newton's method on the gradient from `start`. None when it travels more
 /// than `max_travel`, does not converge, or ends on a degenerate Hessian:
 /// then the walkers there are on a plateau, not at a critical point.
-pub fn polish(surface: &Surface, start: [f64; 2], max_travel: f64) -> Option<Basin> {
-    let mut p = start;
+pub fn polish(surface: &Surface, start: &[f64], max_travel: f64) -> Option<Basin> {
+    let n = start.len();
+    let mut p = start.to_vec();
+    let distance = |p: &[f64]| norm(&p.iter().zip(start).map(|(a, b)| a - b).collect::<Vec<_>>());
     for _ in 0..100 {
-        let d = newton_delta(surface, p)?;
-        p = [p[0] - d[0], p[1] - d[1]];
-        if (p[0] - start[0]).hypot(p[1] - start[1]) > max_travel {
+        let d = newton_delta(surface, &p)?;
+        for (x, dx) in p.iter_mut().zip(&d) {
+            *x -= dx;
+        }
+        if distance(&p) > max_travel {
             return None;
         }
-        if d[0].hypot(d[1]) <= 1e-15 * (1.0 + p[0].hypot(p[1])) {
+        if norm(&d) <= 1e-15 * (1.0 + norm(&p)) {
             break;
         }
     }
-    let g = surface.gradient(p);
-    let eig = eigenvalues(surface.hessian(p));
-    let scale = eig[0].abs().max(eig[1].abs()).max(1.0);
-    if g[0].hypot(g[1]) > 1e-9 * scale || eig[0].abs().min(eig[1].abs()) < 1e-9 * scale {
+    let mut g = vec![0.0; n];
+    surface.gradient(&p, &mut g);
+    let eig = symmetric_eigenvalues(&surface.hessian(&p), n);
+    let scale = eig.iter().fold(1.0f64, |m, e| m.max(e.abs()));
+    let smallest = eig.iter().fold(f64::INFINITY, |m, e| m.min(e.abs()));
+    if norm(&g) > 1e-9 * scale || smallest < 1e-9 * scale {
         return None;
     }
-    let kind = match (eig[0] > 0.0, eig[1] > 0.0) {
-        (true, true) => Kind::Minimum,
-        (false, false) => Kind::Maximum,
+    let kind = match (eig.iter().all(|&e| e > 0.0), eig.iter().all(|&e| e < 0.0)) {
+        (true, _) => Kind::Minimum,
+        (_, true) => Kind::Maximum,
         _ => Kind::Saddle,
     };
     Some(Basin {
+        f: surface.value(&p),
         point: p,
-        f: surface.value(p),
         kind,
         eigenvalues: eig,
         count: 0,
@@ -298,14 +395,16 @@ pub fn polish(surface: &Surface, start: [f64; 2], max_travel: f64) -> Option<Bas
     })
 }
 
-/// Groups candidates whose endpoints lie in the same or neighbouring cells
-/// of a grid with cell size `radius`. Linear in candidates.
+/// Neighbouring cells are joined for D <= 3 (3^D - 1 neighbours); above,
+/// a basin split across cells is joined again by its polished point.
+const JOIN_NEIGHBOURS_UP_TO_DIM: usize = 3;
+
+/// Groups candidates whose endpoints lie in the same (or, for D <= 3,
+/// neighbouring) cells of a grid with cell size `radius`. Linear in
+/// candidates.
 fn cluster(endpoints: &[Endpoint], candidates: &[usize], radius: f64) -> Vec<Vec<usize>> {
-    let cell_of = |i: usize| {
-        let p = endpoints[i].point;
-        ((p[0] / radius).floor() as i64, (p[1] / radius).floor() as i64)
-    };
-    let mut cells: HashMap<(i64, i64), usize> = HashMap::new();
+    let cell_of = |i: usize| -> Vec<i64> { endpoints[i].point.iter().map(|c| (c / radius).floor() as i64).collect() };
+    let mut cells: HashMap<Vec<i64>, usize> = HashMap::new();
     let mut members: Vec<Vec<usize>> = Vec::new();
     for &i in candidates {
         let id = *cells.entry(cell_of(i)).or_insert_with(|| {
@@ -322,11 +421,19 @@ fn cluster(endpoints: &[Endpoint], candidates: &[usize], radius: f64) -> Vec<Vec
         }
         i
     }
-    for (&(cx, cy), &id) in &cells {
-        for (dx, dy) in [(1, -1), (1, 0), (1, 1), (0, 1)] {
-            if let Some(&other) = cells.get(&(cx + dx, cy + dy)) {
-                let (a, b) = (root(&mut parent, id), root(&mut parent, other));
-                parent[a.max(b)] = a.min(b);
+    let dim = endpoints.first().map_or(0, |e| e.point.len());
+    if dim <= JOIN_NEIGHBOURS_UP_TO_DIM {
+        let offsets: Vec<Vec<i64>> = (0..3usize.pow(dim as u32))
+            .map(|code| (0..dim).map(|k| (code / 3usize.pow(k as u32) % 3) as i64 - 1).collect())
+            .filter(|o: &Vec<i64>| o.iter().any(|&d| d != 0))
+            .collect();
+        for (cell, &id) in &cells {
+            for offset in &offsets {
+                let next: Vec<i64> = cell.iter().zip(offset).map(|(c, d)| c + d).collect();
+                if let Some(&other) = cells.get(&next) {
+                    let (a, b) = (root(&mut parent, id), root(&mut parent, other));
+                    parent[a.max(b)] = a.min(b);
+                }
             }
         }
     }
@@ -399,7 +506,7 @@ mod tests {
     #[test]
     fn polish_finds_every_known_peaks_point() {
         for k in Surface::Peaks.known_points() {
-            let b = polish(&Surface::Peaks, [k.point[0] + 3e-3, k.point[1] - 3e-3], 4e-2).expect("polishes");
+            let b = polish(&Surface::Peaks, &[k.point[0] + 3e-3, k.point[1] - 3e-3], 4e-2).expect("polishes");
             assert_eq!(b.kind, k.kind);
             assert!((b.point[0] - k.point[0]).abs() < 1e-6 && (b.point[1] - k.point[1]).abs() < 1e-6, "{b:?}");
             assert!((b.f - k.f).abs() < 1e-6);
@@ -408,6 +515,6 @@ mod tests {
 
     #[test]
     fn polish_refuses_the_flat_outskirts() {
-        assert!(polish(&Surface::Peaks, [3.8, -3.5], 4e-2).is_none());
+        assert!(polish(&Surface::Peaks, &[3.8, -3.5], 4e-2).is_none());
     }
 }

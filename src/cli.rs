@@ -120,15 +120,19 @@ impl CriticalArgs {
     /// The surface and the region to search, checked.
     pub fn resolve(&self) -> Result<(Surface, Region)> {
         let surface = self.surface.surface()?;
+        if surface.dim() != 2 {
+            return Err(input(format!(
+                "critical searches a plane; {} is {}-dimensional",
+                surface.describe(),
+                surface.dim()
+            )));
+        }
         let region = match &self.region {
-            Some(text) => {
-                let [x0, x1, y0, y1] = config::parse_numbers::<4>("--region", text)?;
-                Region { x: [x0, x1], y: [y0, y1] }
-            }
+            Some(text) => Region::parse(text, 2)?,
             None => surface.default_region(),
         };
         // The run's checks, applied to this region.
-        RunConfig { region, ..RunConfig::new(surface.clone()) }.validate()?;
+        RunConfig { region: region.clone(), ..RunConfig::new(surface.clone()) }.validate()?;
         if !(4..=1024).contains(&self.grid) {
             return Err(input(format!("--grid {}: expected 4 to 1024 starts per side", self.grid)));
         }
@@ -142,6 +146,10 @@ pub enum SweepParam {
     Lr,
     Steps,
     Tol,
+    /// Momentum's and Nesterov's beta, Adam's beta1.
+    Beta,
+    /// Newton's damping.
+    Damping,
 }
 
 #[derive(Debug, Args)]
@@ -183,6 +191,19 @@ impl SweepArgs {
                 match self.param {
                     SweepParam::Lr => c.lr = v,
                     SweepParam::Tol => c.tol = v,
+                    SweepParam::Beta
+                        if matches!(c.optimizer, Optimizer::Momentum | Optimizer::Nesterov | Optimizer::Adam) =>
+                    {
+                        c.optimizer_params.beta1 = v
+                    }
+                    SweepParam::Damping if c.optimizer == Optimizer::Newton => c.optimizer_params.damping = v,
+                    SweepParam::Beta | SweepParam::Damping => {
+                        return Err(input(format!(
+                            "--param {}: --optimizer {} does not use it",
+                            if self.param == SweepParam::Beta { "beta" } else { "damping" },
+                            c.optimizer.name()
+                        )));
+                    }
                     SweepParam::Steps => {
                         if !(v >= 1.0 && v.fract() == 0.0 && v <= u32::MAX as f64) {
                             return Err(input(format!("--values: steps {v} is not a whole number of at least 1")));
@@ -245,9 +266,12 @@ impl BenchArgs {
     }
 }
 
-/// `--surface NAME` or `--expr FORMULA`.
+/// `--surface NAME` or `--expr FORMULA`, and `--dim`.
 #[derive(Debug, Args)]
 pub struct SurfaceArgs {
+    /// Dimensions, for rosenbrock, rastrigin, ackley and formulas in x1..xD [default: 2, or the formula's].
+    #[arg(long, value_name = "D")]
+    pub dim: Option<usize>,
     /// Built-in surface (see `multistart surfaces`).
     #[arg(long, default_value = "peaks", value_parser = Surface::from_name, conflicts_with = "expr")]
     pub surface: Surface,
@@ -260,9 +284,13 @@ pub struct SurfaceArgs {
 impl SurfaceArgs {
     /// The surface asked for; a formula is parsed and differentiated here.
     pub fn surface(&self) -> Result<Surface> {
-        match &self.expr {
-            Some(text) => Surface::formula(text).map_err(|e| input(format!("--expr {text:?}: {e}"))),
-            None => Ok(self.surface.clone()),
+        let surface = match &self.expr {
+            Some(text) => Surface::formula(text).map_err(|e| input(format!("--expr {text:?}: {e}")))?,
+            None => self.surface.clone(),
+        };
+        match self.dim {
+            Some(dim) => surface.with_dim(dim).map_err(input),
+            None => Ok(surface),
         }
     }
 }
@@ -285,9 +313,9 @@ pub struct RunArgs {
     /// Gradient steps per walker (the budget).
     #[arg(long, default_value_t = 1000)]
     pub steps: u32,
-    /// Learning rate: p <- p - lr * grad f(p).
-    #[arg(long, default_value_t = 0.01, allow_hyphen_values = true)]
-    pub lr: f64,
+    /// Learning rate [default: the surface's: 0.01, 0.002 for rastrigin, 0.001 for rosenbrock].
+    #[arg(long, allow_hyphen_values = true)]
+    pub lr: Option<f64>,
     /// A walker stops early when |grad f| < tol; 0 runs every step.
     #[arg(long, default_value_t = 1e-4, allow_hyphen_values = true)]
     pub tol: f64,
@@ -314,6 +342,21 @@ pub struct RunArgs {
     pub precision: Precision,
     #[arg(long, value_enum, default_value_t = Optimizer::Gd)]
     pub optimizer: Optimizer,
+    /// Momentum and Nesterov's beta, Adam's beta1 [default: 0.9].
+    #[arg(long, alias = "beta1", allow_hyphen_values = true)]
+    pub beta: Option<f64>,
+    /// Adam's beta2 [default: 0.999].
+    #[arg(long, allow_hyphen_values = true)]
+    pub beta2: Option<f64>,
+    /// RMSProp's decay rho [default: 0.9].
+    #[arg(long, allow_hyphen_values = true)]
+    pub rho: Option<f64>,
+    /// RMSProp's and Adam's epsilon [default: 1e-8].
+    #[arg(long, allow_hyphen_values = true)]
+    pub eps: Option<f64>,
+    /// Newton's step factor: p <- p - damping H^-1 g [default: 0.5].
+    #[arg(long, allow_hyphen_values = true)]
+    pub damping: Option<f64>,
     /// auto: a hardware GPU if there is one, else the CPU engine.
     #[arg(long, value_enum, default_value_t = Backend::Auto)]
     pub backend: Backend,
@@ -362,20 +405,54 @@ pub struct RunArgs {
 }
 
 impl RunArgs {
+    /// The optimizer's parameters: its defaults, with the flags given; a
+    /// flag the optimizer does not use is refused rather than ignored.
+    fn optimizer_params(&self) -> Result<config::OptimizerParams> {
+        use Optimizer as O;
+        let mut p = config::OptimizerParams::defaults(self.optimizer);
+        let uses = |flag: &str| match flag {
+            "--beta" => matches!(self.optimizer, O::Momentum | O::Nesterov | O::Adam),
+            "--beta2" => self.optimizer == O::Adam,
+            "--rho" => self.optimizer == O::Rmsprop,
+            "--eps" => matches!(self.optimizer, O::Rmsprop | O::Adam),
+            _ => self.optimizer == O::Newton,
+        };
+        let given = [
+            ("--beta", self.beta),
+            ("--beta2", self.beta2),
+            ("--rho", self.rho),
+            ("--eps", self.eps),
+            ("--damping", self.damping),
+        ];
+        for (flag, value) in given {
+            let Some(v) = value else { continue };
+            if !uses(flag) {
+                return Err(input(format!("{flag} {v}: --optimizer {} does not use it", self.optimizer.name())));
+            }
+            match flag {
+                "--beta" => p.beta1 = v,
+                "--beta2" | "--rho" => p.beta2 = v,
+                "--eps" => p.eps = v,
+                _ => p.damping = v,
+            }
+        }
+        Ok(p)
+    }
+
     /// Plain arguments -> validated configuration. Reads the starts file.
     pub fn into_config(self) -> Result<RunConfig> {
         let mut c = RunConfig::new(self.surface.surface()?);
         if let Some(text) = &self.region {
-            let [x0, x1, y0, y1] = config::parse_numbers::<4>("--region", text)?;
-            c.region = Region { x: [x0, x1], y: [y0, y1] };
+            c.region = Region::parse(text, c.surface.dim())?;
         }
         c.walkers = self.walkers.unwrap_or(c.walkers);
         c.steps = self.steps;
-        c.lr = self.lr;
+        c.lr = self.lr.unwrap_or(c.lr);
         c.tol = self.tol;
         c.seed = self.seed;
         c.precision = self.precision;
         c.optimizer = self.optimizer;
+        c.optimizer_params = self.optimizer_params()?;
         c.backend = self.backend;
         c.adapter = self.adapter;
         c.bound = self.bound;
@@ -397,9 +474,9 @@ impl RunArgs {
             (_, false) => Some(TrajectorySpec { walkers: self.walker_ids.clone(), every: self.every }),
         };
         c.starts = if let Some(text) = &self.start {
-            let [x, y] = config::parse_numbers::<2>("--start", text)?;
+            let point = config::parse_point("--start", text, c.surface.dim())?;
             c.walkers = 1;
-            Starts::Points { source: format!("start {x},{y}"), points: vec![[x, y]] }
+            Starts::Points { source: format!("start {text}"), points: vec![point] }
         } else if let Some(path) = &self.starts_file {
             if self.starts == StartsKind::Grid {
                 return Err(input("--starts-file and --starts grid exclude each other"));

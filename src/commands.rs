@@ -25,7 +25,8 @@ struct Done {
 
 /// Runs `config` on `engine` and writes the files it asks for.
 fn execute(config: &RunConfig, engine: &mut dyn Engine, started: Instant, keep_labels: bool) -> Result<Done> {
-    let mut endpoints_csv = config.outputs.csv_endpoints.as_deref().map(report::EndpointsWriter::create).transpose()?;
+    let mut endpoints_csv =
+        config.outputs.csv_endpoints.as_deref().map(|p| report::EndpointsWriter::create(p, config)).transpose()?;
     let mut labels = Vec::new();
     let outcome = run(config, engine, started, &mut |endpoints, chunk_labels| {
         if let Some(writer) = endpoints_csv.as_mut() {
@@ -110,7 +111,7 @@ pub fn map(config: &RunConfig, started: Instant) -> Result<()> {
         path,
         &plot::MapPicture {
             surface: config.surface.clone(),
-            region: config.region,
+            region: config.region.clone(),
             cols,
             rows,
             labels: &done.labels,
@@ -131,12 +132,9 @@ pub fn critical(args: &CriticalArgs) -> Result<()> {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
         out,
-        "{} on [{}, {}] x [{}, {}]: {} critical points (Newton from a {}x{} grid of starts)\n",
+        "{} on {}: {} critical points (Newton from a {}x{} grid of starts)\n",
         surface.describe(),
-        region.x[0],
-        region.x[1],
-        region.y[0],
-        region.y[1],
+        report::region_text(&region.as_array()),
         found.len(),
         args.grid,
         args.grid
@@ -240,15 +238,13 @@ pub fn sweep(param: &str, runs: &[(f64, RunConfig)], started: Instant) -> Result
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
         out,
-        "sweep of {param} over {} values: {} {} walkers from the same starts, {} on [{}, {}] x [{}, {}], {}\n",
+        "sweep of {param} over {} values: {} {} walkers from the same starts, {} on {}, optimizer {}, {}\n",
         runs.len(),
         thousands(first.walkers),
         first.starts.describe(),
-        first.surface.name(),
-        first.region.x[0],
-        first.region.x[1],
-        first.region.y[0],
-        first.region.y[1],
+        first.surface.describe(),
+        report::region_text(&first.region.as_array()),
+        first.optimizer.name(),
         engine.device().describe()
     );
     let _ = writeln!(out, "share of walkers (%):");
@@ -466,6 +462,7 @@ pub fn merge_texts(inputs: &[(std::path::PathBuf, String)]) -> Result<Report> {
         }
         _ => crate::surface::Surface::from_name(&first.surface).map_err(|e| bad(first_path, e))?,
     };
+    let surface = surface.with_dim(first.config.dim).map_err(|e| bad(first_path, e))?;
     let mut summary = Summary::default();
     let mut timing = crate::run::Timing::default();
     let mut walker_steps = 0.0;
@@ -498,17 +495,23 @@ pub fn merge_texts(inputs: &[(std::path::PathBuf, String)]) -> Result<Report> {
 pub fn surfaces() -> Result<()> {
     let mut out = std::io::stdout().lock();
     for s in crate::surface::Surface::all() {
-        let r = s.default_region();
-        let minima = s.known_points().iter().filter(|k| k.kind == crate::surface::Kind::Minimum).count();
+        let known = s.known_points();
+        let minima = known.iter().filter(|k| k.kind == crate::surface::Kind::Minimum).count();
         let globals = s.global_minima().count();
+        let dims = if s.takes_dim() { "any --dim D (default 2)" } else { "2-D" };
+        let listed = match (s.name(), minima) {
+            ("rastrigin" | "ackley", _) => "many local minima; the global one known".to_string(),
+            ("rosenbrock", _) => "the global minimum known (and a local one for 4 <= D <= 7)".to_string(),
+            (_, 0) => "no isolated minimum (a valley of them along x = 0)".to_string(),
+            (_, 1) => format!("1 known minimum ({globals} global)"),
+            _ => format!("{minima} known minima ({globals} global)"),
+        };
         let _ = writeln!(
             out,
-            "{:<11} region [{}, {}] x [{}, {}], {minima} known minima ({globals} global)",
+            "{:<11} {dims:<24} region {:<28} lr {:<6} {listed}",
             s.name(),
-            r.x[0],
-            r.x[1],
-            r.y[0],
-            r.y[1]
+            report::region_text(&s.default_region().as_array()),
+            s.default_lr()
         );
     }
     Ok(())

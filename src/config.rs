@@ -15,53 +15,113 @@ pub const MAX_WALKERS: u64 = 1 << 40;
 /// Largest finite coordinate accepted for a start or a region edge.
 pub const MAX_COORDINATE: f64 = 1e15;
 
-/// An axis-aligned box [x0, x1] x [y0, y1].
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+/// An axis-aligned box, one [lo, hi] per dimension.
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Region {
-    pub x: [f64; 2],
-    pub y: [f64; 2],
+    pub axes: Vec<[f64; 2]>,
 }
 
 impl Region {
+    /// [x0, x1] x [y0, y1].
+    pub fn xy(x: [f64; 2], y: [f64; 2]) -> Region {
+        Region { axes: vec![x, y] }
+    }
+
+    /// [lo, hi]^dim.
+    pub fn cube(lo: f64, hi: f64, dim: usize) -> Region {
+        Region { axes: vec![[lo, hi]; dim] }
+    }
+
+    pub fn dim(&self) -> usize {
+        self.axes.len()
+    }
+
+    /// The first axis (the map's horizontal one).
+    pub fn x(&self) -> [f64; 2] {
+        self.axes[0]
+    }
+
+    /// The second axis (the map's vertical one).
+    pub fn y(&self) -> [f64; 2] {
+        self.axes[1]
+    }
+
     pub fn width(&self, axis: usize) -> f64 {
-        let r = [self.x, self.y][axis];
-        r[1] - r[0]
+        self.axes[axis][1] - self.axes[axis][0]
     }
 
-    pub fn centre(&self) -> [f64; 2] {
-        [0.5 * (self.x[0] + self.x[1]), 0.5 * (self.y[0] + self.y[1])]
+    pub fn centre(&self) -> Vec<f64> {
+        self.axes.iter().map(|a| 0.5 * (a[0] + a[1])).collect()
     }
 
-    /// [xmin, xmax, ymin, ymax], the order the CLI and the JSON use.
-    pub fn as_array(&self) -> [f64; 4] {
-        [self.x[0], self.x[1], self.y[0], self.y[1]]
+    /// [xmin, xmax, ymin, ymax, ...], the order the CLI and the JSON use.
+    pub fn as_array(&self) -> Vec<f64> {
+        self.axes.iter().flatten().copied().collect()
+    }
+
+    /// Product of the widths: the region's area (volume in D dimensions).
+    pub fn volume(&self) -> f64 {
+        (0..self.dim()).map(|k| self.width(k)).product()
     }
 
     /// The box `factor` half-widths from the centre on each axis: walkers
     /// outside it have escaped.
     pub fn scaled(&self, factor: f64) -> Region {
-        let [cx, cy] = self.centre();
-        let (hx, hy) = (0.5 * self.width(0) * factor, 0.5 * self.width(1) * factor);
-        Region { x: [cx - hx, cx + hx], y: [cy - hy, cy + hy] }
+        let axes = self
+            .axes
+            .iter()
+            .map(|a| {
+                let (c, h) = (0.5 * (a[0] + a[1]), 0.5 * (a[1] - a[0]) * factor);
+                [c - h, c + h]
+            })
+            .collect();
+        Region { axes }
+    }
+
+    /// Parses `--region`: 2 x dim numbers (min and max per axis), or two
+    /// numbers for every axis alike.
+    pub fn parse(text: &str, dim: usize) -> Result<Region> {
+        let parts: Vec<&str> = text.split(',').map(str::trim).collect();
+        let expected = if dim == 2 {
+            "4 comma-separated numbers XMIN,XMAX,YMIN,YMAX (or 2, LO,HI, for both axes)".to_string()
+        } else {
+            format!("{} comma-separated numbers (min and max of each of the {dim} axes) or 2 (LO,HI for all)", 2 * dim)
+        };
+        if parts.len() != 2 && parts.len() != 2 * dim {
+            return Err(input(format!("--region {text}: expected {expected}")));
+        }
+        let mut values = Vec::with_capacity(parts.len());
+        for part in &parts {
+            match part.parse::<f64>() {
+                Ok(v) => values.push(v),
+                Err(_) => return Err(input(format!("--region {text}: '{part}' is not a number; expected {expected}"))),
+            }
+        }
+        let axes = if values.len() == 2 {
+            vec![[values[0], values[1]]; dim]
+        } else {
+            values.chunks(2).map(|c| [c[0], c[1]]).collect()
+        };
+        Ok(Region { axes })
     }
 
     fn validate(&self) -> Result<()> {
         let v = self.as_array();
         if v.iter().any(|c| !c.is_finite() || c.abs() > MAX_COORDINATE) {
-            return Err(input(format!("--region {}: every edge must be a finite number", fmt_region(v))));
+            return Err(input(format!("--region {}: every edge must be a finite number", fmt_region(&v))));
         }
-        if self.x[0] >= self.x[1] || self.y[0] >= self.y[1] {
+        if self.axes.iter().any(|a| a[0] >= a[1]) {
             return Err(input(format!(
-                "--region {}: expected XMIN < XMAX and YMIN < YMAX (the region is empty or inverted)",
-                fmt_region(v)
+                "--region {}: expected each axis' min below its max (the region is empty or inverted)",
+                fmt_region(&v)
             )));
         }
         Ok(())
     }
 }
 
-fn fmt_region(v: [f64; 4]) -> String {
-    v.map(|c| c.to_string()).join(",")
+fn fmt_region(v: &[f64]) -> String {
+    v.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(",")
 }
 
 /// Where the walkers start.
@@ -72,7 +132,7 @@ pub enum Starts {
     /// Cell centres of a cols x rows lattice over the region.
     Grid { cols: u32, rows: u32 },
     /// Explicit points: one `--start`, or the rows of `--starts-file`.
-    Points { source: String, points: Vec<[f64; 2]> },
+    Points { source: String, points: Vec<Vec<f64>> },
 }
 
 impl Starts {
@@ -106,9 +166,69 @@ pub enum Backend {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
+#[repr(u32)]
 pub enum Optimizer {
-    /// Plain gradient descent: p <- p - lr * grad f(p).
-    Gd,
+    /// Plain gradient descent: p <- p - lr g.
+    Gd = 0,
+    /// Heavy ball: m <- beta m + g; p <- p - lr m.
+    Momentum = 1,
+    /// Nesterov (PyTorch's form): m <- beta m + g; p <- p - lr (g + beta m).
+    Nesterov = 2,
+    /// RMSProp: v <- rho v + (1-rho) g^2; p <- p - lr g / (sqrt(v) + eps).
+    Rmsprop = 3,
+    /// Adam, bias-corrected (Kingma & Ba 2015).
+    Adam = 4,
+    /// Damped Newton: p <- p - damping H^-1 g where H is positive definite, else a gradient step.
+    Newton = 5,
+}
+
+/// The optimizers' parameters (each uses the ones its formula names).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OptimizerParams {
+    /// Momentum's and Nesterov's beta, Adam's beta1.
+    pub beta1: f64,
+    /// RMSProp's rho, Adam's beta2.
+    pub beta2: f64,
+    pub eps: f64,
+    /// Newton's step factor.
+    pub damping: f64,
+}
+
+impl OptimizerParams {
+    /// The usual defaults (PyTorch's, and rho 0.9 as in Hinton's lecture).
+    pub fn defaults(optimizer: Optimizer) -> Self {
+        let beta2 = if optimizer == Optimizer::Adam { 0.999 } else { 0.9 };
+        OptimizerParams { beta1: 0.9, beta2, eps: 1e-8, damping: 0.5 }
+    }
+
+    /// "beta 0.9", "rho 0.9, eps 1e-8", ...: what the header shows.
+    pub fn describe(&self, optimizer: Optimizer) -> String {
+        match optimizer {
+            Optimizer::Gd => String::new(),
+            Optimizer::Momentum | Optimizer::Nesterov => format!("beta {}", self.beta1),
+            Optimizer::Rmsprop => format!("rho {}, eps {}", self.beta2, self.eps),
+            Optimizer::Adam => format!("beta1 {}, beta2 {}, eps {}", self.beta1, self.beta2, self.eps),
+            Optimizer::Newton => format!("damping {}", self.damping),
+        }
+    }
+
+    fn validate(&self) -> Result<()> {
+        for (name, v) in [("beta", self.beta1), ("beta2/rho", self.beta2)] {
+            if !(0.0..1.0).contains(&v) {
+                return Err(input(format!(
+                    "--{} {v}: expected 0 <= value < 1",
+                    name.split('/').next().unwrap_or(name)
+                )));
+            }
+        }
+        if !(self.eps.is_finite() && self.eps > 0.0) {
+            return Err(input(format!("--eps {}: expected a finite value above 0", self.eps)));
+        }
+        if !(self.damping.is_finite() && self.damping > 0.0 && self.damping <= 1.0) {
+            return Err(input(format!("--damping {}: expected a factor above 0 and at most 1", self.damping)));
+        }
+        Ok(())
+    }
 }
 
 impl Precision {
@@ -131,9 +251,23 @@ impl Backend {
 }
 
 impl Optimizer {
+    pub const ALL: [Optimizer; 6] = [
+        Optimizer::Gd,
+        Optimizer::Momentum,
+        Optimizer::Nesterov,
+        Optimizer::Rmsprop,
+        Optimizer::Adam,
+        Optimizer::Newton,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             Optimizer::Gd => "gd",
+            Optimizer::Momentum => "momentum",
+            Optimizer::Nesterov => "nesterov",
+            Optimizer::Rmsprop => "rmsprop",
+            Optimizer::Adam => "adam",
+            Optimizer::Newton => "newton",
         }
     }
 }
@@ -196,6 +330,7 @@ pub struct RunConfig {
     pub starts: Starts,
     pub precision: Precision,
     pub optimizer: Optimizer,
+    pub optimizer_params: OptimizerParams,
     pub backend: Backend,
     /// Escape bound, in half-widths of the region from its centre.
     pub bound: f64,
@@ -222,15 +357,16 @@ impl RunConfig {
     pub fn new(surface: Surface) -> Self {
         RunConfig {
             region: surface.default_region(),
+            lr: surface.default_lr(),
             surface,
             walkers: 100_000,
             steps: 1000,
-            lr: 0.01,
             tol: 1e-4,
             seed: 1,
             starts: Starts::Uniform,
             precision: Precision::F32,
             optimizer: Optimizer::Gd,
+            optimizer_params: OptimizerParams::defaults(Optimizer::Gd),
             backend: Backend::Auto,
             bound: 10.0,
             cluster_radius: 1e-2,
@@ -260,6 +396,15 @@ impl RunConfig {
             return Err(input(format!("--tol {}: expected a finite tolerance of 0 or more", self.tol)));
         }
         self.region.validate()?;
+        self.optimizer_params.validate()?;
+        let dim = self.surface.dim();
+        if self.region.dim() != dim {
+            return Err(input(format!(
+                "--region has {} axes, but {} is {dim}-dimensional",
+                self.region.dim(),
+                self.surface.describe()
+            )));
+        }
         if !(self.bound.is_finite() && self.bound >= 1.0) {
             return Err(input(format!("--bound {}: expected a finite factor of 1 or more", self.bound)));
         }
@@ -274,6 +419,12 @@ impl RunConfig {
         }
         match &self.starts {
             Starts::Grid { cols, rows } => {
+                if dim != 2 {
+                    return Err(input(format!(
+                        "grid starts and maps cover a plane; {} is {dim}-dimensional",
+                        self.surface.describe()
+                    )));
+                }
                 if *cols == 0 || *rows == 0 || (*cols as u64) * (*rows as u64) != walkers {
                     return Err(input(format!("grid {cols}x{rows} does not give {walkers} walkers")));
                 }
@@ -282,8 +433,16 @@ impl RunConfig {
                 if points.len() as u64 != walkers {
                     return Err(input(format!("{source} gives {} walkers, not {walkers}", points.len())));
                 }
+                if let Some(p) = points.iter().find(|p| p.len() != dim) {
+                    return Err(input(format!(
+                        "{source}: a start has {} coordinates, but {} is {dim}-dimensional",
+                        p.len(),
+                        self.surface.describe()
+                    )));
+                }
                 if let Some(p) = points.iter().find(|p| p.iter().any(|c| !c.is_finite() || c.abs() > MAX_COORDINATE)) {
-                    return Err(input(format!("start {},{}: expected finite coordinates", p[0], p[1])));
+                    let text: Vec<String> = p.iter().map(|c| c.to_string()).collect();
+                    return Err(input(format!("start {}: expected finite coordinates", text.join(","))));
                 }
             }
             Starts::Uniform => {}
@@ -297,6 +456,12 @@ impl RunConfig {
             }
         }
         if let Some(t) = &self.trajectories {
+            if dim != 2 {
+                return Err(input(format!(
+                    "trajectories are recorded on 2-D surfaces; {} is {dim}-dimensional",
+                    self.surface.describe()
+                )));
+            }
             if t.every == 0 {
                 return Err(input("--every 0: expected at least 1 step between records"));
             }
@@ -350,6 +515,23 @@ pub fn parse_numbers<const N: usize>(flag: &str, text: &str) -> Result<[f64; N]>
         *slot = v;
     }
     Ok(out)
+}
+
+/// Parses "X,Y,..." into a point of `dim` finite coordinates.
+pub fn parse_point(flag: &str, text: &str, dim: usize) -> Result<Vec<f64>> {
+    let parts: Vec<&str> = text.split(',').map(str::trim).collect();
+    let bad = || input(format!("{flag} {text}: expected {dim} comma-separated numbers"));
+    if parts.len() != dim {
+        return Err(bad());
+    }
+    parts
+        .iter()
+        .map(|part| match part.parse::<f64>() {
+            Ok(v) if v.is_finite() && v.abs() <= MAX_COORDINATE => Ok(v),
+            Ok(_) => Err(input(format!("{flag} {text}: '{part}' is not a finite number"))),
+            Err(_) => Err(bad()),
+        })
+        .collect()
 }
 
 /// Parses "K/N" for --shard.
@@ -421,7 +603,7 @@ mod tests {
 
     #[test]
     fn escape_box_is_scaled_about_the_centre() {
-        let r = Region { x: [0.0, 2.0], y: [-1.0, 1.0] };
-        assert_eq!(r.scaled(10.0), Region { x: [-9.0, 11.0], y: [-10.0, 10.0] });
+        let r = Region::xy([0.0, 2.0], [-1.0, 1.0]);
+        assert_eq!(r.scaled(10.0), Region::xy([-9.0, 11.0], [-10.0, 10.0]));
     }
 }

@@ -19,9 +19,9 @@ pub fn find(surface: &Surface, region: &Region, grid: u32) -> Vec<Basin> {
     let mut found = Summary::default();
     for i in 0..(grid as u64 * grid as u64) {
         let start = grid_point(i, grid, grid, region);
-        if let Some(b) = polish(surface, start, travel) {
-            let p = b.point;
-            if (region.x[0]..=region.x[1]).contains(&p[0]) && (region.y[0]..=region.y[1]).contains(&p[1]) {
+        if let Some(b) = polish(surface, &start, travel) {
+            let p = b.point.clone();
+            if (region.x()[0]..=region.x()[1]).contains(&p[0]) && (region.y()[0]..=region.y()[1]).contains(&p[1]) {
                 let k = found.insert(b);
                 found.basins[k].count += 1;
             }

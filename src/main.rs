@@ -39,6 +39,8 @@ fn main() -> ExitCode {
                 SweepParam::Lr => "lr",
                 SweepParam::Steps => "steps",
                 SweepParam::Tol => "tol",
+                SweepParam::Beta => "beta",
+                SweepParam::Damping => "damping",
             };
             args.into_configs().and_then(|runs| commands::sweep(param, &runs, started))
         }

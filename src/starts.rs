@@ -9,6 +9,7 @@ use num_traits::Float;
 
 use crate::config::{Region, RunConfig, Starts};
 use crate::error::{Error, Result};
+use crate::surface::MAX_DIM;
 
 /// PCG-style integer hash (Jarzynski & Olano 2020, "Hash Functions for GPU
 /// Rendering"). Twin: `pcg_hash` in shaders/starts.wgsl.
@@ -26,14 +27,24 @@ pub fn walker_key(seed: u64, index_hi: u32) -> u32 {
     pcg_hash(seed as u32 ^ pcg_hash((seed >> 32) as u32 ^ pcg_hash(index_hi)))
 }
 
-/// Two independent-looking 32-bit words for walker `index`.
-/// Twin: `walker_hash` in shaders/starts.wgsl.
+/// Independent-looking 32-bit words for walker `index`, one per
+/// coordinate: each the hash of the one before. Twin: `walker_hash` in
+/// shaders/starts.wgsl.
 #[inline(always)]
-pub fn walker_hash(seed: u64, index: u64) -> [u32; 2] {
+pub fn walker_hashes(seed: u64, index: u64, out: &mut [u32]) {
     let key = walker_key(seed, (index >> 32) as u32);
-    let hx = pcg_hash(index as u32 ^ key);
-    let hy = pcg_hash(hx ^ key);
-    [hx, hy]
+    let mut h = index as u32;
+    for slot in out {
+        h = pcg_hash(h ^ key);
+        *slot = h;
+    }
+}
+
+/// The first two words of `walker_hashes` (a 2-D start).
+pub fn walker_hash(seed: u64, index: u64) -> [u32; 2] {
+    let mut h = [0; 2];
+    walker_hashes(seed, index, &mut h);
+    h
 }
 
 /// The top 24 bits of a hash as a float in [0, 1), exact in f32.
@@ -43,9 +54,10 @@ pub fn unit_f32(h: u32) -> f32 {
 }
 
 /// Uniform start in f64, from the same 24-bit fractions.
-pub fn uniform_f64(seed: u64, index: u64, region: &Region) -> [f64; 2] {
-    let [hx, hy] = walker_hash(seed, index);
-    [region.x[0] + unit_f32(hx) as f64 * region.width(0), region.y[0] + unit_f32(hy) as f64 * region.width(1)]
+pub fn uniform_f64(seed: u64, index: u64, region: &Region) -> Vec<f64> {
+    let mut h = [0u32; MAX_DIM];
+    walker_hashes(seed, index, &mut h[..region.dim()]);
+    region.axes.iter().zip(h).map(|(a, h)| a[0] + unit_f32(h) as f64 * (a[1] - a[0])).collect()
 }
 
 /// Walker index -> start point in the engine's float type. Uniform starts
@@ -53,78 +65,103 @@ pub fn uniform_f64(seed: u64, index: u64, region: &Region) -> [f64; 2] {
 /// computed in f64 and rounded once.
 pub struct StartFn<'a, T> {
     config: &'a RunConfig,
-    origin: [T; 2],
-    width: [T; 2],
+    origin: Vec<T>,
+    width: Vec<T>,
 }
 
 impl<'a, T: Float> StartFn<'a, T> {
     pub fn new(config: &'a RunConfig) -> Self {
         let t = |v: f64| T::from(v).expect("finite region");
         let r = &config.region;
-        StartFn { config, origin: [t(r.x[0]), t(r.y[0])], width: [t(r.width(0)), t(r.width(1))] }
+        StartFn {
+            config,
+            origin: r.axes.iter().map(|a| t(a[0])).collect(),
+            width: (0..r.dim()).map(|k| t(r.width(k))).collect(),
+        }
     }
 
+    /// The start of walker `index`, into `out` (one slot per dimension).
     #[inline(always)]
-    pub fn point(&self, index: u64) -> [T; 2] {
+    pub fn point(&self, index: u64, out: &mut [T]) {
         let c = self.config;
-        let t = |v: f64| T::from(v).expect("finite start");
         match &c.starts {
             Starts::Uniform => {
-                let [hx, hy] = walker_hash(c.seed, index);
-                let u = [T::from(unit_f32(hx)).unwrap(), T::from(unit_f32(hy)).unwrap()];
-                [self.origin[0] + u[0] * self.width[0], self.origin[1] + u[1] * self.width[1]]
+                let mut h = [0u32; MAX_DIM];
+                walker_hashes(c.seed, index, &mut h[..out.len()]);
+                for (k, slot) in out.iter_mut().enumerate() {
+                    let u = T::from(unit_f32(h[k])).expect("a fraction");
+                    *slot = self.origin[k] + u * self.width[k];
+                }
             }
-            other => start_f64(other, &c.region, c.seed, index).map(t),
+            other => {
+                for (slot, v) in out.iter_mut().zip(start_f64(other, &c.region, c.seed, index)) {
+                    *slot = T::from(v).expect("finite start");
+                }
+            }
         }
+    }
+
+    /// The start of walker `index` as a vector.
+    pub fn point_vec(&self, index: u64) -> Vec<T> {
+        let mut p = vec![T::zero(); self.origin.len()];
+        self.point(index, &mut p);
+        p
     }
 }
 
 /// Start point of walker `index` in f64.
-pub fn start_f64(starts: &Starts, region: &Region, seed: u64, index: u64) -> [f64; 2] {
+pub fn start_f64(starts: &Starts, region: &Region, seed: u64, index: u64) -> Vec<f64> {
     match starts {
         Starts::Uniform => uniform_f64(seed, index, region),
-        Starts::Grid { cols, rows } => grid_point(index, *cols, *rows, region),
-        Starts::Points { points, .. } => points[index as usize],
+        Starts::Grid { cols, rows } => grid_point(index, *cols, *rows, region).to_vec(),
+        Starts::Points { points, .. } => points[index as usize].clone(),
     }
 }
 
-/// Centre of cell `index` of a `cols` x `rows` lattice over the region,
-/// row by row from the bottom left.
+/// Centre of cell `index` of a `cols` x `rows` lattice over the (2-D)
+/// region, row by row from the bottom left.
 pub fn grid_point(index: u64, cols: u32, rows: u32, region: &Region) -> [f64; 2] {
     let col = (index % cols as u64) as f64;
     let row = (index / cols as u64) as f64;
     [
-        region.x[0] + (col + 0.5) * region.width(0) / cols as f64,
-        region.y[0] + (row + 0.5) * region.width(1) / rows as f64,
+        region.x()[0] + (col + 0.5) * region.width(0) / cols as f64,
+        region.y()[0] + (row + 0.5) * region.width(1) / rows as f64,
     ]
 }
 
-/// Reads a CSV of start points with header `x,y`. Errors name the row
-/// (as numbered in the file, header = row 1) and the column.
-pub fn read_starts_file(path: &Path) -> Result<Vec<[f64; 2]>> {
+/// Reads a CSV of start points with header `x,y`, or `x1,...,xD` for D
+/// dimensions. Errors name the row (as numbered in the file, header = row 1)
+/// and the column.
+pub fn read_starts_file(path: &Path) -> Result<Vec<Vec<f64>>> {
     let fail = |message: String| Error::StartsFile { path: path.to_path_buf(), message };
     let mut reader =
         csv::ReaderBuilder::new().trim(csv::Trim::All).from_path(path).map_err(|e| fail(csv_error_text(&e)))?;
     let headers = reader.headers().map_err(|e| fail(csv_error_text(&e)))?.clone();
     let column = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
-    let (Some(ix), Some(iy)) = (column("x"), column("y")) else {
-        // {:?} escapes what the file holds, so the message stays one line.
-        return Err(fail(format!(
-            "row 1: expected a header with columns x,y, found {:?}",
-            headers.iter().collect::<Vec<_>>().join(",")
-        )));
+    let indexed: Vec<(usize, String)> =
+        (1..=MAX_DIM).map_while(|k| column(&format!("x{k}")).map(|c| (c, format!("x{k}")))).collect();
+    let columns = match (column("x"), column("y")) {
+        (Some(ix), Some(iy)) => vec![(ix, "x".to_string()), (iy, "y".to_string())],
+        _ if !indexed.is_empty() => indexed,
+        _ => {
+            // {:?} escapes what the file holds, so the message stays one line.
+            return Err(fail(format!(
+                "row 1: expected a header with columns x,y (or x1,x2,...), found {:?}",
+                headers.iter().collect::<Vec<_>>().join(",")
+            )));
+        }
     };
     let mut points = Vec::new();
     for (k, record) in reader.records().enumerate() {
         let row = k + 2;
         let record = record.map_err(|e| fail(format!("row {row}: {}", csv_error_text(&e))))?;
-        let mut point = [0.0; 2];
-        for (slot, (col, name)) in point.iter_mut().zip([(ix, "x"), (iy, "y")]) {
-            let text = record.get(col).unwrap_or("");
-            *slot = match text.parse::<f64>() {
+        let mut point = Vec::with_capacity(columns.len());
+        for (col, name) in &columns {
+            let text = record.get(*col).unwrap_or("");
+            point.push(match text.parse::<f64>() {
                 Ok(v) if v.is_finite() => v,
                 _ => return Err(fail(format!("row {row}, column {name}: {text:?} is not a finite number"))),
-            };
+            });
         }
         points.push(point);
     }
@@ -157,11 +194,11 @@ mod tests {
 
     #[test]
     fn uniform_starts_cover_region_evenly() {
-        let region = Region { x: [-2.0, 2.0], y: [-2.0, 2.0] };
+        let region = Region::cube(-2.0, 2.0, 2);
         let n = 200_000;
         let mut quadrants = [0u64; 4];
         for i in 0..n {
-            let [x, y] = uniform_f64(7, i, &region);
+            let [x, y] = uniform_f64(7, i, &region)[..] else { unreachable!() };
             assert!((-2.0..2.0).contains(&x) && (-2.0..2.0).contains(&y));
             quadrants[(x >= 0.0) as usize * 2 + (y >= 0.0) as usize] += 1;
         }
@@ -195,7 +232,7 @@ mod tests {
 
     #[test]
     fn grid_points_are_cell_centres() {
-        let region = Region { x: [0.0, 4.0], y: [0.0, 2.0] };
+        let region = Region::xy([0.0, 4.0], [0.0, 2.0]);
         assert_eq!(grid_point(0, 4, 2, &region), [0.5, 0.5]);
         assert_eq!(grid_point(7, 4, 2, &region), [3.5, 1.5]);
     }

@@ -40,7 +40,7 @@ pub fn record(config: &RunConfig, engine: &mut dyn Engine, spec: &TrajectorySpec
         let mut steps = 0;
         loop {
             c.steps = steps;
-            let e = engine.descend(&c, walker..walker + 1)?[0];
+            let e = engine.descend(&c, walker..walker + 1)?.swap_remove(0);
             if out.last().is_none_or(|p: &TrajectoryPoint| p.walker != walker || p.step != e.iterations) {
                 out.push(TrajectoryPoint { walker, step: e.iterations, x: e.point[0], y: e.point[1], f: e.f });
             }

@@ -127,7 +127,7 @@ fn simd_engine_matches_the_scalar_f32_twin_of_the_shader() {
     let (la, lb) = (a.add_chunk(&fast, &params), b.add_chunk(&twin, &params));
     let mut worst = 0.0f64;
     for (f, t) in fast.iter().zip(&twin) {
-        assert_eq!(f.start, t.start);
+        assert_eq!(f.index, t.index);
         if f.status == Status::Converged && t.status == Status::Converged {
             worst = worst.max((f.point[0] - t.point[0]).abs().max((f.point[1] - t.point[1]).abs()));
         }
@@ -159,7 +159,7 @@ fn minima_found(surface: Surface, lr: f64) -> Vec<(multistart::basins::Basin, bo
 }
 
 fn assert_known_minima(surface: &Surface, found: &[(multistart::basins::Basin, bool)]) {
-    let known: Vec<_> = surface.known_points().iter().filter(|k| k.kind == Kind::Minimum).collect();
+    let known: Vec<_> = surface.known_points().into_iter().filter(|k| k.kind == Kind::Minimum).collect();
     assert_eq!(found.len(), known.len(), "{found:?}");
     for k in known {
         let (b, global) = found
@@ -199,3 +199,36 @@ fn peaks_typed_as_a_formula_gives_exactly_the_built_in_counts_in_f64() {
 }
 
 mod common;
+
+/// The library's surfaces in D dimensions: Rastrigin on [-1.5, 1.5]^3 has
+/// 27 minima on the integer lattice scaled by 0.995, the lowest at the
+/// origin; Rosenbrock's banana ends at (1, 1, 1) given the steps its valley
+/// needs; the bowl has its one minimum.
+#[test]
+fn library_surfaces_find_their_minima_in_d_dimensions() {
+    let rastrigin = Surface::from_name("rastrigin").unwrap().with_dim(3).unwrap();
+    let c = RunConfig {
+        walkers: 20_000,
+        region: multistart::config::Region::cube(-1.5, 1.5, 3),
+        ..RunConfig::new(rastrigin)
+    };
+    let s = summary(&c.validate().unwrap());
+    assert_eq!(s.basins.iter().filter(|b| b.kind == Kind::Minimum).count(), 27);
+    let best = s.best_minimum().unwrap();
+    assert!(best.point.iter().all(|c| c.abs() < 1e-9) && best.f.abs() < 1e-12, "{best:?}");
+    for b in &s.basins {
+        // Each coordinate at 0 or +-0.994959 (the 1-D minima of x^2 - 10 cos 2 pi x).
+        assert!(b.point.iter().all(|c| c.abs() < 1e-9 || (c.abs() - 0.994959).abs() < 1e-6), "{b:?}");
+    }
+
+    let rosenbrock = Surface::from_name("rosenbrock").unwrap().with_dim(3).unwrap();
+    let c = RunConfig { walkers: 500, steps: 50_000, precision: Precision::F64, ..RunConfig::new(rosenbrock) };
+    let s = summary(&c.validate().unwrap());
+    let best = s.best_minimum().unwrap();
+    assert!(best.point.iter().all(|c| (c - 1.0).abs() < 1e-9) && best.f.abs() < 1e-12, "{best:?}");
+    assert!(best.count > 250, "{best:?}");
+
+    let s = summary(&RunConfig::new(Surface::from_name("bowl").unwrap()).validate().unwrap());
+    assert_eq!(s.basins.len(), 1);
+    assert_eq!(s.basins[0].count, 100_000);
+}

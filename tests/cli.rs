@@ -184,6 +184,30 @@ fn bad_input_exits_2_with_one_line_and_no_file() {
         (vec!["--expr".into(), "sin(x".into()], "column 6: expected \")\""),
         (vec!["--expr".into(), "x + z".into()], "unknown name \"z\""),
         (vec!["--expr".into(), "x^2".into(), "--surface".into(), "camel".into()], "cannot be used with"),
+        (vec!["--surface".into(), "camel".into(), "--dim".into(), "3".into()], "camel is 2-D only"),
+        (vec!["--surface".into(), "rastrigin".into(), "--dim".into(), "0".into()], "--dim 0"),
+        (
+            vec![
+                "--surface".into(),
+                "rastrigin".into(),
+                "--dim".into(),
+                "3".into(),
+                "--region".into(),
+                "-1,1,-1,1".into(),
+            ],
+            "6 comma-separated",
+        ),
+        (
+            vec!["--surface".into(), "rastrigin".into(), "--dim".into(), "3".into(), "--starts".into(), "grid".into()],
+            "cover a plane",
+        ),
+        (
+            vec!["--surface".into(), "rastrigin".into(), "--dim".into(), "3".into(), "--start".into(), "1,2".into()],
+            "3 comma-separated",
+        ),
+        (vec!["--optimizer".into(), "adam".into(), "--damping".into(), "0.5".into()], "does not use it"),
+        (vec!["--optimizer".into(), "momentum".into(), "--beta".into(), "1.5".into()], "--beta 1.5"),
+        (vec!["--optimizer".into(), "newton".into(), "--damping".into(), "0".into()], "--damping 0"),
         (vec!["--optimizer".into(), "adamw".into()], "adamw"),
         (vec!["--precision".into(), "f16".into()], "f16"),
         (vec!["--backend".into(), "tpu".into()], "tpu"),
@@ -480,4 +504,35 @@ fn merge_refuses_mismatched_and_corrupt_summaries() {
     let output = multistart().args(["--walkers", "100", "--shard", "4/4", "--backend", "cpu"]).output().unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8(output.stderr).unwrap().contains("--shard 4/4"));
+}
+
+/// The check: Rastrigin in 5-D with a million walkers on the GPU
+/// reports many local minima, the best the global one at the origin.
+#[test]
+fn rastrigin_5d_with_a_million_walkers_on_the_gpu() {
+    if !common::has_gpu("rastrigin_5d_with_a_million_walkers_on_the_gpu") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("r.json");
+    let output = multistart()
+        .args(["--surface", "rastrigin", "--dim", "5", "--walkers", "1000000", "--backend", "gpu", "-q", "--json"])
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        stdout.contains("rastrigin (5-D) on [-5.12, 5.12]^5") && stdout.contains("more critical points"),
+        "{stdout}"
+    );
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(report["config"]["dim"], 5);
+    let basins = report["basins"].as_array().unwrap();
+    assert!(basins.len() > 10_000, "{} basins", basins.len());
+    let best = &basins[0];
+    assert_eq!(best["best"], true);
+    assert_eq!(best["global"], true);
+    let point: Vec<f64> = best["point"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    assert!(point.len() == 5 && point.iter().all(|c| c.abs() < 1e-6), "{point:?}");
 }

@@ -30,7 +30,7 @@ fn critical_lists_the_nine_points_of_peaks_to_1e6() {
     for kind in ["minimum", "saddle", "maximum"] {
         assert_eq!(rows.iter().filter(|r| r[1] == kind).count(), 3, "{text}");
     }
-    let known = Surface::Peaks.known_points().iter().map(|k| (k.point[0], k.point[1]));
+    let known = Surface::Peaks.known_points().into_iter().map(|k| (k.point[0], k.point[1]));
     for (x, y) in known {
         assert!(
             rows.iter()

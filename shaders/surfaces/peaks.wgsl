@@ -1,8 +1,8 @@
 // MATLAB's peaks. Mirrors src/surface/peaks.rs (`value`, `gradient`) line for line.
 
-fn surface_value(p: vec2<f32>) -> f32 {
-    let x = p.x;
-    let y = p.y;
+fn surface_value(p: Point) -> f32 {
+    let x = p[0];
+    let y = p[1];
     let x2 = x * x;
     let y2 = y * y;
     let a = 1.0 - x;
@@ -15,9 +15,9 @@ fn surface_value(p: vec2<f32>) -> f32 {
     return 3.0 * a * a * e1 - 10.0 * q * e2 - (1.0 / 3.0) * e3;
 }
 
-fn surface_gradient(p: vec2<f32>) -> vec2<f32> {
-    let x = p.x;
-    let y = p.y;
+fn surface_gradient(p: Point) -> Point {
+    let x = p[0];
+    let y = p[1];
     let x2 = x * x;
     let y2 = y * y;
     let a = 1.0 - x;
@@ -33,5 +33,5 @@ fn surface_gradient(p: vec2<f32>) -> vec2<f32> {
     let gy = -6.0 * a * a * yp * e1
         + 10.0 * y * (5.0 * y2 * y + 2.0 * q) * e2
         + (2.0 / 3.0) * y * e3;
-    return vec2<f32>(gx, gy);
+    return Point(gx, gy);
 }

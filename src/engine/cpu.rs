@@ -1,7 +1,7 @@
-//! The CPU engine: f32 runs on the fast SIMD blocks of `engine::simd`; f64,
-//! the accuracy reference, runs `engine::advance` one walker per rayon task
-//! (`descend_scalar` runs that loop in f32 too: the shader's literal twin,
-//! kept for tests and benchmarks).
+//! The CPU engine: f32 gradient descent on 2-D surfaces runs on the fast
+//! SIMD blocks of `engine::simd`; everything else (f64, the accuracy
+//! reference; other optimizers; D dimensions) runs `engine::advance` one
+//! walker per rayon task, the shader's literal twin.
 
 use std::ops::Range;
 
@@ -12,7 +12,7 @@ use super::{DeviceInfo, Endpoint, Engine, StepParams, WalkerState, advance, fini
 use crate::config::{Precision, RunConfig};
 use crate::error::Result;
 use crate::starts;
-use crate::surface::Real;
+use crate::surface::{MAX_DIM, Real};
 
 pub struct CpuEngine {
     device: DeviceInfo,
@@ -50,7 +50,8 @@ impl Engine for CpuEngine {
 
     fn descend(&mut self, config: &RunConfig, range: Range<u64>) -> Result<Vec<Endpoint>> {
         Ok(match config.precision {
-            Precision::F32 => super::simd::descend_range(config, range),
+            Precision::F32 if super::simd::handles(config) => super::simd::descend_range(config, range),
+            Precision::F32 => descend_scalar::<f32>(config, range),
             Precision::F64 => descend_scalar::<f64>(config, range),
         })
     }
@@ -60,18 +61,19 @@ impl Engine for CpuEngine {
 pub fn descend_scalar<T: Float + Real + Send + Sync>(config: &RunConfig, range: Range<u64>) -> Vec<Endpoint> {
     let params = StepParams::<T>::new(config);
     let start_of = starts::StartFn::<T>::new(config);
+    let dim = config.surface.dim();
     range
         .into_par_iter()
         .map(|index| {
-            let p = start_of.point(index);
-            let mut w = WalkerState { p, iterations: 0, status: super::Status::Moving };
+            let mut start = [T::zero(); MAX_DIM];
+            start_of.point(index, &mut start[..dim]);
+            let mut w = WalkerState::at(&start[..dim]);
             advance(&config.surface, &mut w, config.steps, &params);
-            let (f, grad_norm) = finish(&config.surface, &w);
+            let (f, grad_norm) = finish(&config.surface, &w, dim);
             let wide = |v: T| v.to_f64().unwrap_or(f64::NAN);
             Endpoint {
                 index,
-                start: p.map(wide),
-                point: w.p.map(wide),
+                point: w.p[..dim].iter().map(|&v| wide(v)).collect(),
                 f: wide(f),
                 grad_norm: wide(grad_norm),
                 iterations: w.iterations,

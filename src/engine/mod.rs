@@ -11,9 +11,9 @@ use std::ops::Range;
 use num_traits::Float;
 use serde::Serialize;
 
-use crate::config::{Backend, Precision, RunConfig};
+use crate::config::{Backend, Optimizer, Precision, RunConfig};
 use crate::error::{Error, Result};
-use crate::surface::{Real, Surface};
+use crate::surface::{MAX_DIM, Real, Surface};
 
 /// Why a walker stopped (argmin's "termination reason").
 /// Values match the `STATUS_*` constants in shaders/descent.wgsl.
@@ -51,12 +51,12 @@ impl Status {
     }
 }
 
-/// One walker's end.
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// One walker's end. (Its start is a pure function of the index: see
+/// `starts::StartFn`.)
+#[derive(Clone, Debug, PartialEq)]
 pub struct Endpoint {
     pub index: u64,
-    pub start: [f64; 2],
-    pub point: [f64; 2],
+    pub point: Vec<f64>,
     pub f: f64,
     pub grad_norm: f64,
     /// Updates applied (steps taken).
@@ -104,23 +104,44 @@ pub trait Engine {
 /// f32 twin: `Params` in src/engine/gpu/mod.rs and shaders/descent.wgsl.
 #[derive(Clone, Copy, Debug)]
 pub struct StepParams<T> {
+    pub dim: usize,
+    pub optimizer: Optimizer,
     pub lr: T,
     /// tol^2, so the early-stop test needs no square root.
     pub tol2: T,
+    /// Momentum's beta, Adam's beta1.
+    pub beta1: T,
+    /// RMSProp's rho, Adam's beta2.
+    pub beta2: T,
+    pub eps: T,
+    /// Newton's step factor.
+    pub damping: T,
     /// Escape box corners.
-    pub lo: [T; 2],
-    pub hi: [T; 2],
+    pub lo: [T; MAX_DIM],
+    pub hi: [T; MAX_DIM],
 }
 
 impl<T: Float> StepParams<T> {
     pub fn new(config: &RunConfig) -> Self {
         let b = config.escape_box();
         let t = |v: f64| T::from(v).expect("finite parameter");
+        let (mut lo, mut hi) = ([T::zero(); MAX_DIM], [T::zero(); MAX_DIM]);
+        for (k, axis) in b.axes.iter().enumerate() {
+            lo[k] = t(axis[0]);
+            hi[k] = t(axis[1]);
+        }
+        let o = &config.optimizer_params;
         StepParams {
+            dim: config.surface.dim(),
+            optimizer: config.optimizer,
             lr: t(config.lr),
             tol2: t(config.tol * config.tol),
-            lo: [t(b.x[0]), t(b.y[0])],
-            hi: [t(b.x[1]), t(b.y[1])],
+            beta1: t(o.beta1),
+            beta2: t(o.beta2),
+            eps: t(o.eps),
+            damping: t(o.damping),
+            lo,
+            hi,
         }
     }
 }
@@ -128,29 +149,157 @@ impl<T: Float> StepParams<T> {
 /// A walker between steps. Twin of `Walker` in shaders/descent.wgsl.
 #[derive(Clone, Copy, Debug)]
 pub struct WalkerState<T> {
-    pub p: [T; 2],
+    pub p: [T; MAX_DIM],
+    /// First moment (momentum, Nesterov, Adam).
+    pub m: [T; MAX_DIM],
+    /// Second moment (RMSProp, Adam).
+    pub v: [T; MAX_DIM],
     pub iterations: u32,
     pub status: Status,
 }
 
-/// Runs up to `steps` more plain gradient-descent updates on one walker.
+impl<T: Float> WalkerState<T> {
+    pub fn at(start: &[T]) -> Self {
+        let mut p = [T::zero(); MAX_DIM];
+        p[..start.len()].copy_from_slice(start);
+        WalkerState { p, m: [T::zero(); MAX_DIM], v: [T::zero(); MAX_DIM], iterations: 0, status: Status::Moving }
+    }
+}
+
+fn norm2<T: Float>(a: &[T]) -> T {
+    a.iter().fold(T::zero(), |s, &x| s + x * x)
+}
+
+/// H^-1 g by Cholesky, or None where H is not positive definite.
+/// Twin of `newton_direction` in the shader.
+// Index loops, as in the shader; `!(s > 0)` also refuses NaN.
+#[allow(clippy::needless_range_loop, clippy::neg_cmp_op_on_partial_ord)]
+#[inline(always)]
+pub fn newton_direction<T: Float + Real>(surface: &Surface, p: &[T], g: &[T]) -> Option<[T; MAX_DIM]> {
+    let n = p.len();
+    let mut h = [T::zero(); MAX_DIM * MAX_DIM];
+    surface.hessian_in(p, &mut h[..n * n]);
+    // h = L L^T in place (lower triangle).
+    for j in 0..n {
+        let mut s = h[j * n + j];
+        for k in 0..j {
+            s = s - h[j * n + k] * h[j * n + k];
+        }
+        if !(s > T::zero()) {
+            return None;
+        }
+        let l = Float::sqrt(s);
+        h[j * n + j] = l;
+        for i in j + 1..n {
+            let mut t = h[i * n + j];
+            for k in 0..j {
+                t = t - h[i * n + k] * h[j * n + k];
+            }
+            h[i * n + j] = t / l;
+        }
+    }
+    // L y = g, then L^T d = y.
+    let mut y = [T::zero(); MAX_DIM];
+    for i in 0..n {
+        let mut t = g[i];
+        for k in 0..i {
+            t = t - h[i * n + k] * y[k];
+        }
+        y[i] = t / h[i * n + i];
+    }
+    let mut d = [T::zero(); MAX_DIM];
+    for i in (0..n).rev() {
+        let mut t = y[i];
+        for k in i + 1..n {
+            t = t - h[k * n + i] * d[k];
+        }
+        d[i] = t / h[i * n + i];
+    }
+    Some(d)
+}
+
+/// One update of the optimizer: moments, then position. Twin of `step`
+/// in shaders/descent.wgsl.
+// Index loops over the dimensions, as in the shader.
+#[allow(clippy::needless_range_loop)]
+#[inline(always)]
+pub fn step<T: Float + Real>(surface: &Surface, w: &mut WalkerState<T>, g: &[T], params: &StepParams<T>) {
+    let (lr, b1, b2, one) = (params.lr, params.beta1, params.beta2, T::one());
+    let n = params.dim;
+    match params.optimizer {
+        Optimizer::Momentum => {
+            for k in 0..n {
+                w.m[k] = b1 * w.m[k] + g[k];
+                w.p[k] = w.p[k] - lr * w.m[k];
+            }
+        }
+        Optimizer::Nesterov => {
+            for k in 0..n {
+                w.m[k] = b1 * w.m[k] + g[k];
+                w.p[k] = w.p[k] - lr * (g[k] + b1 * w.m[k]);
+            }
+        }
+        Optimizer::Rmsprop => {
+            for k in 0..n {
+                w.v[k] = b2 * w.v[k] + (one - b2) * g[k] * g[k];
+                w.p[k] = w.p[k] - lr * g[k] / (Float::sqrt(w.v[k]) + params.eps);
+            }
+        }
+        Optimizer::Adam => {
+            let t = T::from(w.iterations + 1).expect("a count");
+            let c1 = one - Float::powf(b1, t);
+            let c2 = one - Float::powf(b2, t);
+            for k in 0..n {
+                w.m[k] = b1 * w.m[k] + (one - b1) * g[k];
+                w.v[k] = b2 * w.v[k] + (one - b2) * g[k] * g[k];
+                w.p[k] = w.p[k] - lr * (w.m[k] / c1) / (Float::sqrt(w.v[k] / c2) + params.eps);
+            }
+        }
+        Optimizer::Newton => {
+            let dir = newton_direction(surface, &w.p[..n], g);
+            for k in 0..n {
+                w.p[k] = match dir {
+                    Some(d) => w.p[k] - params.damping * d[k],
+                    None => w.p[k] - lr * g[k],
+                };
+            }
+        }
+        Optimizer::Gd => {
+            for k in 0..n {
+                w.p[k] = w.p[k] - lr * g[k];
+            }
+        }
+    }
+}
+
+/// Runs up to `steps` more updates on one walker.
 /// Twin of `advance` in shaders/descent.wgsl, line for line.
 #[inline(always)]
 pub fn advance<T: Float + Real>(surface: &Surface, w: &mut WalkerState<T>, steps: u32, params: &StepParams<T>) {
+    let n = params.dim;
+    let mut g = [T::zero(); MAX_DIM];
     for _ in 0..steps {
         if w.status != Status::Moving {
             break;
         }
-        let g = surface.gradient(w.p);
-        if g[0] * g[0] + g[1] * g[1] < params.tol2 {
+        surface.gradient(&w.p[..n], &mut g[..n]);
+        // Settled: the gradient, and any momentum, below tol.
+        if norm2(&g[..n]) < params.tol2 && norm2(&w.m[..n]) < params.tol2 {
             w.status = Status::Converged;
             break;
         }
-        w.p = [w.p[0] - params.lr * g[0], w.p[1] - params.lr * g[1]];
+        step(surface, w, &g[..n], params);
         w.iterations += 1;
-        if !(w.p[0].is_finite() && w.p[1].is_finite()) {
+        let mut finite = true;
+        let mut outside = false;
+        for k in 0..n {
+            let x = w.p[k];
+            finite = finite && x.is_finite();
+            outside = outside || x < params.lo[k] || x > params.hi[k];
+        }
+        if !finite {
             w.status = Status::NonFinite;
-        } else if w.p[0] < params.lo[0] || w.p[0] > params.hi[0] || w.p[1] < params.lo[1] || w.p[1] > params.hi[1] {
+        } else if outside {
             w.status = Status::Escaped;
         }
     }
@@ -158,9 +307,10 @@ pub fn advance<T: Float + Real>(surface: &Surface, w: &mut WalkerState<T>, steps
 
 /// f and |grad f| at the walker's position. Twin of `finish` in the shader.
 #[inline(always)]
-pub fn finish<T: Float + Real>(surface: &Surface, w: &WalkerState<T>) -> (T, T) {
-    let g = surface.gradient(w.p);
-    (surface.value(w.p), Float::sqrt(g[0] * g[0] + g[1] * g[1]))
+pub fn finish<T: Float + Real>(surface: &Surface, w: &WalkerState<T>, dim: usize) -> (T, T) {
+    let mut g = [T::zero(); MAX_DIM];
+    surface.gradient(&w.p[..dim], &mut g[..dim]);
+    (surface.value(&w.p[..dim]), Float::sqrt(norm2(&g[..dim])))
 }
 
 /// Picks the engine for `config`, with a notice for stderr saying what was
@@ -197,5 +347,70 @@ pub fn select(config: &RunConfig) -> Result<(Box<dyn Engine>, Option<String>)> {
             }
             Err(e) => Err(e),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::OptimizerParams;
+
+    fn params(optimizer: Optimizer, surface: Surface) -> (RunConfig, StepParams<f64>) {
+        let c = RunConfig {
+            optimizer,
+            optimizer_params: OptimizerParams { damping: 1.0, ..OptimizerParams::defaults(optimizer) },
+            tol: 1e-10,
+            ..RunConfig::new(surface)
+        };
+        let p = StepParams::new(&c);
+        (c, p)
+    }
+
+    /// Adam's bias correction makes its first step lr long in each coordinate.
+    #[test]
+    fn adam_first_step_is_lr_per_coordinate() {
+        let (c, p) = params(Optimizer::Adam, Surface::Peaks);
+        let mut w = WalkerState::at(&[0.5, 0.5]);
+        advance(&c.surface, &mut w, 1, &p);
+        for k in 0..2 {
+            assert!(((w.p[k] - 0.5).abs() - 0.01).abs() < 1e-9, "{:?}", &w.p[..2]);
+        }
+    }
+
+    /// Full Newton steps converge quadratically: a handful of steps from
+    /// near the global minimum of peaks.
+    #[test]
+    fn newton_converges_in_a_few_steps_near_a_minimum() {
+        let (c, p) = params(Optimizer::Newton, Surface::Peaks);
+        let mut w = WalkerState::at(&[0.3, -1.5]);
+        advance(&c.surface, &mut w, 1000, &p);
+        assert_eq!(w.status, Status::Converged);
+        assert!(w.iterations <= 6, "{} iterations", w.iterations);
+        assert!((w.p[0] - 0.228279).abs() < 1e-6 && (w.p[1] + 1.625535).abs() < 1e-6);
+    }
+
+    /// Where the Hessian is not positive definite (at a maximum), Newton
+    /// takes a gradient step, downhill, instead of jumping to the maximum.
+    #[test]
+    fn newton_steps_downhill_where_the_hessian_is_not_positive_definite() {
+        let (c, p) = params(Optimizer::Newton, Surface::Peaks);
+        let start = [-0.0093, 1.60];
+        let mut w = WalkerState::at(&start);
+        advance(&c.surface, &mut w, 1, &p);
+        assert!(c.surface.value(&w.p[..2]) < c.surface.value(&start));
+    }
+
+    /// Momentum's velocity builds up: on a bowl, the second step is longer
+    /// than plain gradient descent's.
+    #[test]
+    fn momentum_accumulates_velocity() {
+        let bowl = Surface::from_name("bowl").unwrap();
+        let (c, p) = params(Optimizer::Momentum, bowl.clone());
+        let (_, plain) = params(Optimizer::Gd, bowl);
+        let (mut m, mut g) = (WalkerState::at(&[1.0, 0.0]), WalkerState::at(&[1.0, 0.0]));
+        advance(&c.surface, &mut m, 2, &p);
+        advance(&c.surface, &mut g, 2, &plain);
+        // gd: 1 -> 0.98 -> 0.9604; momentum: 1 -> 0.98 -> 0.98 - 0.01 (1.96 + 0.9 * 2) = 0.9424.
+        assert!((g.p[0] - 0.9604).abs() < 1e-12 && (m.p[0] - 0.9424).abs() < 1e-12, "{} {}", g.p[0], m.p[0]);
     }
 }

@@ -12,7 +12,7 @@ use std::ops::{Add, Div, Mul, Neg, Range, Sub};
 use rayon::prelude::*;
 
 use super::{Endpoint, Status, StepParams};
-use crate::config::RunConfig;
+use crate::config::{Optimizer, RunConfig};
 use crate::starts::StartFn;
 use crate::surface::{Real, Surface};
 
@@ -143,7 +143,7 @@ fn run_block(surface: &Surface, b: &mut Block, steps: u32, params: &StepParams<f
         if b.status.iter().all(|&s| s != MOVING) {
             break;
         }
-        let [gx, gy] = surface.gradient([Lanes(b.x), Lanes(b.y)]);
+        let [gx, gy] = surface.gradient2([Lanes(b.x), Lanes(b.y)]);
         for l in 0..LANES {
             let (gx, gy) = (gx.0[l], gy.0[l]);
             let moving = b.status[l] == MOVING;
@@ -192,6 +192,12 @@ fn run_block_best(surface: &Surface, b: &mut Block, steps: u32, params: &StepPar
     run_block_portable(surface, b, steps, params)
 }
 
+/// Whether the blocks run this job: plain gradient descent on a 2-D surface
+/// (hand-written, or a formula in x and y).
+pub fn handles(config: &RunConfig) -> bool {
+    config.optimizer == Optimizer::Gd && config.surface.dim() == 2
+}
+
 /// Descends walkers `range` of the job, `LANES` at a time.
 pub fn descend_range(config: &RunConfig, range: Range<u64>) -> Vec<Endpoint> {
     let params = StepParams::<f32>::new(config);
@@ -205,20 +211,19 @@ pub fn descend_range(config: &RunConfig, range: Range<u64>) -> Vec<Endpoint> {
             let count = ((range.end - first) as usize).min(LANES);
             // Spare lanes of the last block start stopped, so they cost nothing.
             let mut b = Block { x: [0.0; LANES], y: [0.0; LANES], iterations: [0; LANES], status: [CONVERGED; LANES] };
-            let mut starts = [[0.0f32; 2]; LANES];
-            for (l, start) in starts.iter_mut().enumerate().take(count) {
-                *start = start_of.point(first + l as u64);
-                [b.x[l], b.y[l]] = *start;
+            for l in 0..count {
+                let mut start = [0.0f32; 2];
+                start_of.point(first + l as u64, &mut start);
+                [b.x[l], b.y[l]] = start;
                 b.status[l] = MOVING;
             }
             run_block_best(surface, &mut b, config.steps, &params);
             // f and |grad f|: `engine::finish`, lane by lane.
-            let g = surface.gradient([Lanes(b.x), Lanes(b.y)]);
-            let f = surface.value([Lanes(b.x), Lanes(b.y)]);
+            let g = surface.gradient2([Lanes(b.x), Lanes(b.y)]);
+            let f = surface.value2([Lanes(b.x), Lanes(b.y)]);
             (0..count).map(move |l| Endpoint {
                 index: first + l as u64,
-                start: starts[l].map(f64::from),
-                point: [b.x[l] as f64, b.y[l] as f64],
+                point: vec![b.x[l] as f64, b.y[l] as f64],
                 f: f.0[l] as f64,
                 grad_norm: (g[0].0[l] * g[0].0[l] + g[1].0[l] * g[1].0[l]).sqrt() as f64,
                 iterations: b.iterations[l],

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use super::Report;
 use crate::basins::Label;
+use crate::config::{Precision, RunConfig};
 use crate::engine::Endpoint;
 use crate::error::{Error, Result};
 
@@ -58,34 +59,32 @@ pub fn write_json(path: &Path, report: &Report) -> Result<()> {
 pub fn write_csv_basins(path: &Path, report: &Report) -> Result<()> {
     write_atomic(path, |w| {
         let mut out = csv::Writer::from_writer(w);
-        out.write_record([
-            "id",
-            "kind",
-            "best",
-            "global",
-            "x",
-            "y",
-            "f",
-            "count",
-            "fraction",
-            "ci95_lo",
-            "ci95_hi",
-            "median_iterations",
-            "p90_iterations",
-            "area",
-            "lambda_min",
-            "lambda_max",
-            "max_stable_lr",
-        ])?;
+        let dim = report.basins.first().map_or(2, |b| b.point.len());
+        let mut header: Vec<String> = ["id", "kind", "best", "global"].map(String::from).to_vec();
+        header.extend(super::axis_names(dim));
+        header.extend(
+            [
+                "f",
+                "count",
+                "fraction",
+                "ci95_lo",
+                "ci95_hi",
+                "median_iterations",
+                "p90_iterations",
+                "area",
+                "lambda_min",
+                "lambda_max",
+                "max_stable_lr",
+            ]
+            .map(String::from),
+        );
+        out.write_record(&header)?;
         let opt = |v: Option<String>| v.unwrap_or_default();
         for b in &report.basins {
-            out.write_record([
-                b.id.to_string(),
-                b.kind.name().into(),
-                b.best.to_string(),
-                opt(b.global.map(|g| g.to_string())),
-                b.point[0].to_string(),
-                b.point[1].to_string(),
+            let mut row =
+                vec![b.id.to_string(), b.kind.name().into(), b.best.to_string(), opt(b.global.map(|g| g.to_string()))];
+            row.extend(b.point.iter().map(|c| c.to_string()));
+            row.extend([
                 b.f.to_string(),
                 b.count.to_string(),
                 b.fraction.to_string(),
@@ -94,20 +93,23 @@ pub fn write_csv_basins(path: &Path, report: &Report) -> Result<()> {
                 opt(b.median_iterations.map(|v| v.to_string())),
                 opt(b.p90_iterations.map(|v| v.to_string())),
                 opt(b.area.map(|v| v.to_string())),
-                b.eigenvalues[0].to_string(),
-                b.eigenvalues[1].to_string(),
+                b.eigenvalues.first().map_or(String::new(), |v| v.to_string()),
+                b.eigenvalues.last().map_or(String::new(), |v| v.to_string()),
                 opt(b.max_stable_lr.map(|v| v.to_string())),
-            ])?;
+            ]);
+            out.write_record(&row)?;
         }
         let n = report.walkers_done as f64;
         for (name, count) in classes(report) {
             let [lo, hi] = crate::basins::wilson95(count, report.walkers_done);
-            let mut row = vec![String::new(); 17];
+            // Columns after the point: f, count, fraction, ci95_lo, ci95_hi.
+            let at = 4 + dim;
+            let mut row = vec![String::new(); header.len()];
             row[1] = name.into();
-            row[7] = count.to_string();
-            row[8] = (count as f64 / n).to_string();
-            row[9] = lo.to_string();
-            row[10] = hi.to_string();
+            row[at + 1] = count.to_string();
+            row[at + 2] = (count as f64 / n).to_string();
+            row[at + 3] = lo.to_string();
+            row[at + 4] = hi.to_string();
             out.write_record(&row)?;
         }
         out.flush()
@@ -135,44 +137,60 @@ pub struct EndpointsWriter {
     path: std::path::PathBuf,
     raw: tempfile::NamedTempFile,
     out: csv::Writer<BufWriter<std::fs::File>>,
+    /// The run, for the start points (a pure function of the index).
+    config: RunConfig,
+    basin_column: usize,
 }
 
-const ENDPOINT_COLUMNS: [&str; 11] =
-    ["index", "x0", "y0", "x", "y", "f", "grad_norm", "iterations", "status", "basin", "class"];
-const BASIN_COLUMN: usize = 9;
+/// index, start (x0,y0 or x1_0..xD_0), end (x,y or x1..xD), f, grad_norm,
+/// iterations, status, basin, class.
+fn endpoint_columns(dim: usize) -> Vec<String> {
+    let axes = super::axis_names(dim);
+    let mut columns = vec!["index".to_string()];
+    columns.extend(axes.iter().map(|a| if dim == 2 { format!("{a}0") } else { format!("{a}_0") }));
+    columns.extend(axes);
+    columns.extend(["f", "grad_norm", "iterations", "status", "basin", "class"].map(String::from));
+    columns
+}
 
 impl EndpointsWriter {
-    pub fn create(path: &Path) -> Result<Self> {
+    pub fn create(path: &Path, config: &RunConfig) -> Result<Self> {
         let io = |source| Error::Io { path: path.to_path_buf(), source };
         let raw = temporary_beside(path, ".tmp")?;
         let mut out = csv::Writer::from_writer(BufWriter::new(raw.reopen().map_err(io)?));
-        out.write_record(ENDPOINT_COLUMNS).map_err(|e| io(e.into()))?;
-        Ok(EndpointsWriter { path: path.to_path_buf(), raw, out })
+        let columns = endpoint_columns(config.surface.dim());
+        out.write_record(&columns).map_err(|e| io(e.into()))?;
+        let basin_column = columns.len() - 2;
+        Ok(EndpointsWriter { path: path.to_path_buf(), raw, out, config: config.clone(), basin_column })
     }
 
     /// Appends a chunk; `Label::Basin(i)` is written as the index i.
     pub fn write_chunk(&mut self, endpoints: &[Endpoint], labels: &[Label]) -> Result<()> {
         let io = |e: csv::Error| Error::Io { path: self.path.clone(), source: e.into() };
+        // The start as the engine computed it: in f32 unless the run is f64.
+        let (f32_starts, f64_starts) =
+            (crate::starts::StartFn::<f32>::new(&self.config), crate::starts::StartFn::<f64>::new(&self.config));
         for (e, label) in endpoints.iter().zip(labels) {
             let basin = match label {
                 Label::Basin(i) => i.to_string(),
                 _ => String::new(),
             };
-            self.out
-                .write_record([
-                    e.index.to_string(),
-                    e.start[0].to_string(),
-                    e.start[1].to_string(),
-                    e.point[0].to_string(),
-                    e.point[1].to_string(),
-                    e.f.to_string(),
-                    e.grad_norm.to_string(),
-                    e.iterations.to_string(),
-                    e.status.name().to_string(),
-                    basin,
-                    label.class_name().to_string(),
-                ])
-                .map_err(io)?;
+            let start: Vec<String> = match self.config.precision {
+                Precision::F32 => f32_starts.point_vec(e.index).iter().map(|v| v.to_string()).collect(),
+                Precision::F64 => f64_starts.point_vec(e.index).iter().map(|v| v.to_string()).collect(),
+            };
+            let mut row = vec![e.index.to_string()];
+            row.extend(start);
+            row.extend(e.point.iter().map(|v| v.to_string()));
+            row.extend([
+                e.f.to_string(),
+                e.grad_norm.to_string(),
+                e.iterations.to_string(),
+                e.status.name().to_string(),
+                basin,
+                label.class_name().to_string(),
+            ]);
+            self.out.write_record(&row).map_err(io)?;
         }
         Ok(())
     }
@@ -185,14 +203,14 @@ impl EndpointsWriter {
         let mut reader = csv::Reader::from_reader(std::io::BufReader::new(self.raw.reopen().map_err(io)?));
         write_atomic(&self.path, |w| {
             let mut out = csv::Writer::from_writer(w);
-            out.write_record(ENDPOINT_COLUMNS)?;
+            out.write_record(endpoint_columns(self.config.surface.dim()))?;
             for record in reader.records() {
                 let record = record?;
                 let ids: Vec<String> = record
                     .iter()
                     .enumerate()
-                    .map(|(k, v)| match (k, v.parse::<usize>()) {
-                        (BASIN_COLUMN, Ok(i)) => basin_ids[i].to_string(),
+                    .map(|(k, v)| match (k == self.basin_column, v.parse::<usize>()) {
+                        (true, Ok(i)) => basin_ids[i].to_string(),
                         _ => v.to_string(),
                     })
                     .collect();

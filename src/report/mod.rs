@@ -6,7 +6,7 @@ pub mod plot;
 mod table;
 
 pub use files::{EndpointsWriter, write_atomic, write_csv_basins, write_json};
-pub use table::{print_table, thousands};
+pub use table::{print_table, region_text, thousands};
 
 use serde::{Deserialize, Serialize};
 
@@ -14,7 +14,7 @@ use crate::basins::{Summary, restarts_for_99, wilson95};
 use crate::config::RunConfig;
 use crate::engine::DeviceInfo;
 use crate::run::{Outcome, Timing};
-use crate::surface::{Kind, Surface, eigenvalues};
+use crate::surface::{Kind, Surface, symmetric_eigenvalues};
 
 /// The JSON contract: scripts rely on these keys.
 #[derive(Clone, Debug, Serialize)]
@@ -58,11 +58,18 @@ pub struct ConfigJson {
     pub lr: f64,
     pub tol: f64,
     pub seed: u64,
-    /// [xmin, xmax, ymin, ymax]
-    pub region: [f64; 4],
+    /// [xmin, xmax, ymin, ymax] ([min, max] of each axis in D dimensions).
+    pub region: Vec<f64>,
+    /// Dimensions of the surface.
+    #[serde(default = "two")]
+    pub dim: usize,
     pub starts: String,
     pub precision: crate::config::Precision,
     pub optimizer: crate::config::Optimizer,
+    /// The optimizer's parameters (beta1, beta2, eps, damping; each
+    /// optimizer uses those its formula names).
+    #[serde(default = "gd_params")]
+    pub optimizer_params: crate::config::OptimizerParams,
     /// The backend asked for: auto, cpu or gpu (`device.backend` is the one used).
     pub backend: crate::config::Backend,
     /// Escape bound, in half-widths of the region from its centre.
@@ -83,7 +90,7 @@ pub struct BasinRow {
     /// Whether this is one of the surface's known global minima (null when
     /// the surface does not know them).
     pub global: Option<bool>,
-    pub point: [f64; 2],
+    pub point: Vec<f64>,
     pub f: f64,
     pub count: u64,
     /// count / walkers.
@@ -96,7 +103,7 @@ pub struct BasinRow {
     /// (fraction x region area); null for other starts.
     pub area: Option<f64>,
     /// Hessian eigenvalues, ascending.
-    pub eigenvalues: [f64; 2],
+    pub eigenvalues: Vec<f64>,
     /// 2 / lambda_max, for minima.
     pub max_stable_lr: Option<f64>,
 }
@@ -137,7 +144,7 @@ impl Report {
         };
         let globals: Vec<_> = surface.global_minima().collect();
         let grid = config.starts.starts_with("grid");
-        let region_area = (config.region[1] - config.region[0]) * (config.region[3] - config.region[2]);
+        let region_area: f64 = config.region.chunks(2).map(|a| a[1] - a[0]).product();
         let basins = s
             .report_order()
             .into_iter()
@@ -150,8 +157,8 @@ impl Report {
                     kind: b.kind,
                     best: is_best(b),
                     global: (!globals.is_empty())
-                        .then(|| b.kind == Kind::Minimum && globals.iter().any(|g| near(b.point, g.point, 1e-5))),
-                    point: b.point,
+                        .then(|| b.kind == Kind::Minimum && globals.iter().any(|g| near(&b.point, &g.point, 1e-5))),
+                    point: b.point.clone(),
                     f: b.f,
                     count: b.count,
                     fraction,
@@ -159,7 +166,7 @@ impl Report {
                     median_iterations: b.iterations.quantile(0.5),
                     p90_iterations: b.iterations.quantile(0.9),
                     area: grid.then_some(fraction * region_area),
-                    eigenvalues: b.eigenvalues,
+                    eigenvalues: b.eigenvalues.clone(),
                     max_stable_lr: b.max_stable_lr(),
                 }
             })
@@ -190,11 +197,12 @@ impl Report {
 }
 
 impl Report {
-    /// "peaks", or "expr x^2 + y^2" for a formula.
+    /// "peaks", "rastrigin (5-D)", or "expr x^2 + y^2" for a formula.
     pub fn surface_text(&self) -> String {
-        match &self.config.expr {
-            Some(text) => format!("{} {text}", self.surface),
-            None => self.surface.to_string(),
+        match (&self.config.expr, self.config.dim) {
+            (Some(text), _) => format!("{} {text}", self.surface),
+            (None, 2) => self.surface.to_string(),
+            (None, d) => format!("{} ({d}-D)", self.surface),
         }
     }
 }
@@ -211,6 +219,8 @@ impl From<&RunConfig> for ConfigJson {
             starts: config.starts.describe(),
             precision: config.precision,
             optimizer: config.optimizer,
+            optimizer_params: config.optimizer_params,
+            dim: config.surface.dim(),
             backend: config.backend,
             bound: config.bound,
             cluster_radius: config.cluster_radius,
@@ -219,22 +229,42 @@ impl From<&RunConfig> for ConfigJson {
     }
 }
 
-fn near(a: [f64; 2], b: [f64; 2], tol: f64) -> bool {
-    (a[0] - b[0]).abs() <= tol && (a[1] - b[1]).abs() <= tol
+fn near(a: &[f64], b: &[f64], tol: f64) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| (x - y).abs() <= tol)
+}
+
+fn two() -> usize {
+    2
+}
+
+fn gd_params() -> crate::config::OptimizerParams {
+    crate::config::OptimizerParams::defaults(crate::config::Optimizer::Gd)
+}
+
+/// Column names of a point: x, y in 2-D, else x1..xD.
+pub fn axis_names(dim: usize) -> Vec<String> {
+    if dim == 2 { vec!["x".into(), "y".into()] } else { (1..=dim).map(|k| format!("x{k}")).collect() }
 }
 
 /// Explanations the table alone would leave out.
 fn warnings(surface: &Surface, config: &ConfigJson, s: &Summary) -> Vec<String> {
     let mut out = Vec::new();
-    for k in surface.known_points().iter().filter(|k| k.kind == Kind::Minimum) {
-        let lambda_max = eigenvalues(surface.hessian(k.point))[1];
+    // The 2/lambda_max bound is plain gradient descent's.
+    let plain = config.optimizer == crate::config::Optimizer::Gd;
+    for k in surface.known_points().iter().filter(|k| plain && k.kind == Kind::Minimum) {
+        let eig = symmetric_eigenvalues(&surface.hessian(&k.point), k.point.len());
+        let lambda_max = eig.last().copied().unwrap_or(f64::NAN);
         let limit = 2.0 / lambda_max;
         if config.lr >= limit {
             let which = if k.global { "the global minimum" } else { "the minimum" };
+            let at: Vec<String> = k.point.iter().map(|c| format!("{c:.6}")).collect();
             out.push(format!(
-                "lr {} is at or above 2/lambda_max = {:.4} of {which} at ({:.6}, {:.6}) (largest Hessian eigenvalue {:.2}): \
+                "lr {} is at or above 2/lambda_max = {:.4} of {which} at ({}) (largest Hessian eigenvalue {:.2}): \
                  plain gradient descent overshoots it and no walker can settle there",
-                config.lr, limit, k.point[0], k.point[1], lambda_max
+                config.lr,
+                limit,
+                at.join(", "),
+                lambda_max
             ));
         }
     }

@@ -112,17 +112,17 @@ pub struct MapPicture<'a> {
 /// ticks and a legend drawn over the map.
 pub fn draw_map(path: &Path, m: &MapPicture) -> Result<()> {
     let (w, h) = (m.cols, m.rows);
-    let r = m.region;
+    let r = &m.region;
     let to_px = |x: f64, y: f64| -> (i32, i32) {
         (
-            ((x - r.x[0]) / r.width(0) * w as f64 - 0.5).round() as i32,
-            (h as f64 - (y - r.y[0]) / r.width(1) * h as f64 - 0.5).round() as i32,
+            ((x - r.x()[0]) / r.width(0) * w as f64 - 0.5).round() as i32,
+            (h as f64 - (y - r.y()[0]) / r.width(1) * h as f64 - 0.5).round() as i32,
         )
     };
     // f at each pixel's walker start, banded for contour lines.
     let f_at = |col: u32, row: u32| {
-        let p = crate::starts::grid_point(row as u64 * w as u64 + col as u64, w, h, &r);
-        m.surface.value(p)
+        let p = crate::starts::grid_point(row as u64 * w as u64 + col as u64, w, h, r);
+        m.surface.value2(p)
     };
     let values: Vec<f64> = (0..h).flat_map(|row| (0..w).map(move |col| (col, row))).map(|(c, r)| f_at(c, r)).collect();
     let (fmin, fmax) = values.iter().fold((f64::MAX, f64::MIN), |(a, b), &v| (a.min(v), b.max(v)));
@@ -175,14 +175,14 @@ pub fn draw_map(path: &Path, m: &MapPicture) -> Result<()> {
         }
         // Ticks along the bottom and left edges, labels inside.
         let font = ("sans-serif", 13).into_font().color(&BLACK);
-        for t in ticks(r.x[0], r.x[1], 5) {
-            let (x, _) = to_px(t, r.y[0]);
+        for t in ticks(r.x()[0], r.x()[1], 5) {
+            let (x, _) = to_px(t, r.y()[0]);
             root.draw(&PathElement::new(vec![(x, h as i32 - 1), (x, h as i32 - 9)], BLACK.stroke_width(2)))
                 .map_err(plot_error)?;
             root.draw(&Text::new(tick_text(t), (x + 3, h as i32 - 24), font.clone())).map_err(plot_error)?;
         }
-        for t in ticks(r.y[0], r.y[1], 5) {
-            let (_, y) = to_px(r.x[0], t);
+        for t in ticks(r.y()[0], r.y()[1], 5) {
+            let (_, y) = to_px(r.x()[0], t);
             if y > h as i32 - 30 {
                 continue; // the x labels are there
             }

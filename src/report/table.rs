@@ -23,8 +23,23 @@ fn percent_interval([lo, hi]: [f64; 2]) -> String {
     format!("[{:.2}, {:.2}]", 100.0 * lo, 100.0 * hi)
 }
 
-fn region_text(r: [f64; 4]) -> String {
-    format!("[{}, {}] x [{}, {}]", r[0], r[1], r[2], r[3])
+/// Basin rows the table prints (minima by f first); the files have all.
+pub const TABLE_ROWS: usize = 25;
+
+/// "[-2, 2] x [-2, 2]", or "[-5.12, 5.12]^5" for a cube.
+pub fn region_text(r: &[f64]) -> String {
+    let axes: Vec<String> = r.chunks(2).map(|a| format!("[{}, {}]", a[0], a[1])).collect();
+    if axes.len() > 2 && axes.iter().all(|a| *a == axes[0]) {
+        return format!("{}^{}", axes[0], axes.len());
+    }
+    axes.join(" x ")
+}
+
+/// A point as the table shows it: "(0.1235, -2.0000, ...)".
+fn point_text(p: &[f64]) -> String {
+    // Values that round to zero print as 0.0000, not -0.0000.
+    let parts: Vec<String> = p.iter().map(|c| format!("{:.4}", if c.abs() < 5e-5 { 0.0 } else { *c })).collect();
+    format!("({})", parts.join(", "))
 }
 
 pub fn print_table(out: &mut dyn Write, r: &Report) -> io::Result<()> {
@@ -34,14 +49,17 @@ pub fn print_table(out: &mut dyn Write, r: &Report) -> io::Result<()> {
         "multistart {}: {} on {}, {} walkers x {} steps",
         r.version,
         r.surface_text(),
-        region_text(c.region),
+        region_text(&c.region),
         thousands(c.walkers),
         thousands(c.steps as u64)
     )?;
     writeln!(
         out,
         "  optimizer {}, lr {}, tol {}, {}, starts {}, seed {}",
-        c.optimizer.name(),
+        match c.optimizer_params.describe(c.optimizer).as_str() {
+            "" => c.optimizer.name().to_string(),
+            params => format!("{} ({params})", c.optimizer.name()),
+        },
         c.lr,
         c.tol,
         c.precision.name(),
@@ -66,12 +84,16 @@ pub fn print_table(out: &mut dyn Write, r: &Report) -> io::Result<()> {
         )?;
     }
     writeln!(out)?;
+    // 2-D points in x and y columns; D-dimensional ones as one vector.
+    let planar = c.dim == 2;
+    let point_width = r.basins.iter().map(|b| point_text(&b.point).len()).max().unwrap_or(5).max(5);
+    let point_header = if planar { format!("{:>10} {:>10}", "x", "y") } else { format!("{:<point_width$}", "point") };
     writeln!(
         out,
-        "{:>3}  {:<9} {:>10} {:>10} {:>10} {:>11} {:>7}  {:<17} {:>9} {:>6}  {:>10}",
-        "#", "kind", "x", "y", "f", "walkers", "share %", "95% CI (%)", "median it", "p90", "stable lr<"
+        "{:>3}  {:<9} {point_header} {:>10} {:>11} {:>7}  {:<17} {:>9} {:>6}  {:>10}",
+        "#", "kind", "f", "walkers", "share %", "95% CI (%)", "median it", "p90", "stable lr<"
     )?;
-    for b in &r.basins {
+    for b in r.basins.iter().take(TABLE_ROWS) {
         let note = match (b.best, b.global) {
             (true, Some(true)) => "  best, global",
             (true, Some(false)) => "  best (not the known global minimum)",
@@ -81,11 +103,15 @@ pub fn print_table(out: &mut dyn Write, r: &Report) -> io::Result<()> {
         };
         writeln!(
             out,
-            "{:>3}  {:<9} {:>10.6} {:>10.6} {:>10.6} {:>11} {:>7.2}  {:<17} {:>9} {:>6}  {:>10}{note}",
+            "{:>3}  {:<9} {} {:>10.6} {:>11} {:>7.2}  {:<17} {:>9} {:>6}  {:>10}{note}",
             b.id,
             b.kind.name(),
-            b.point[0],
-            b.point[1],
+            if planar {
+                let zeroed = |c: f64| if c.abs() < 5e-7 { 0.0 } else { c };
+                format!("{:>10.6} {:>10.6}", zeroed(b.point[0]), zeroed(b.point[1]))
+            } else {
+                format!("{:<point_width$}", point_text(&b.point))
+            },
             b.f,
             thousands(b.count),
             100.0 * b.fraction,
@@ -95,11 +121,23 @@ pub fn print_table(out: &mut dyn Write, r: &Report) -> io::Result<()> {
             b.max_stable_lr.map_or("-".into(), |v| format!("{v:.4}")),
         )?;
     }
+    if r.basins.len() > TABLE_ROWS {
+        let rest = &r.basins[TABLE_ROWS..];
+        let walkers: u64 = rest.iter().map(|b| b.count).sum();
+        writeln!(
+            out,
+            "     ... {} more critical points ({} walkers, {:.2}%): every row is in --json and --csv-basins",
+            thousands(rest.len() as u64),
+            thousands(walkers),
+            100.0 * walkers as f64 / r.walkers_done as f64
+        )?;
+    }
     let n = r.walkers_done;
     for (name, count) in classes(r) {
         let ci = percent_interval(crate::basins::wilson95(count, n));
         let share = 100.0 * count as f64 / n as f64;
-        writeln!(out, "{:>3}  {name:<9} {:>32} {:>11} {share:>7.2}  {ci}", "", "", thousands(count))?;
+        let gap = if planar { 21 } else { point_width } + 11;
+        writeln!(out, "{:>3}  {name:<9} {:>gap$} {:>11} {share:>7.2}  {ci}", "", "", thousands(count))?;
     }
     writeln!(out)?;
     writeln!(

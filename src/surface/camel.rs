@@ -5,18 +5,20 @@
 //!
 //! `value` and `gradient` mirror `shaders/surfaces/camel.wgsl`.
 
-use super::{Kind, KnownPoint, Real};
-use crate::config::Region;
+use super::{Kind, Known2, Real};
 
-pub const DEFAULT_REGION: Region = Region { x: [-3.0, 3.0], y: [-2.0, 2.0] };
+/// The same surface as a formula (for Newton's Hessian).
+pub const FORMULA: &str = "(4 - 2.1*x^2 + x^4/3)*x^2 + x*y + (-4 + 4*y^2)*y^2";
 
-pub const CRITICAL_POINTS: [KnownPoint; 6] = [
-    KnownPoint { kind: Kind::Minimum, point: [0.089842, -0.712656], f: -1.031628, global: true },
-    KnownPoint { kind: Kind::Minimum, point: [-0.089842, 0.712656], f: -1.031628, global: true },
-    KnownPoint { kind: Kind::Minimum, point: [1.703607, -0.796084], f: -0.215464, global: false },
-    KnownPoint { kind: Kind::Minimum, point: [-1.703607, 0.796084], f: -0.215464, global: false },
-    KnownPoint { kind: Kind::Minimum, point: [1.607105, 0.568651], f: 2.104250, global: false },
-    KnownPoint { kind: Kind::Minimum, point: [-1.607105, -0.568651], f: 2.104250, global: false },
+pub const DEFAULT_REGION: [[f64; 2]; 2] = [[-3.0, 3.0], [-2.0, 2.0]];
+
+pub const CRITICAL_POINTS: [Known2; 6] = [
+    Known2 { kind: Kind::Minimum, point: [0.089842, -0.712656], f: -1.031628, global: true },
+    Known2 { kind: Kind::Minimum, point: [-0.089842, 0.712656], f: -1.031628, global: true },
+    Known2 { kind: Kind::Minimum, point: [1.703607, -0.796084], f: -0.215464, global: false },
+    Known2 { kind: Kind::Minimum, point: [-1.703607, 0.796084], f: -0.215464, global: false },
+    Known2 { kind: Kind::Minimum, point: [1.607105, 0.568651], f: 2.104250, global: false },
+    Known2 { kind: Kind::Minimum, point: [-1.607105, -0.568651], f: 2.104250, global: false },
 ];
 
 #[inline(always)]

@@ -4,16 +4,18 @@
 //!
 //! `value` and `gradient` mirror `shaders/surfaces/himmelblau.wgsl`.
 
-use super::{Kind, KnownPoint, Real};
-use crate::config::Region;
+use super::{Kind, Known2, Real};
 
-pub const DEFAULT_REGION: Region = Region { x: [-5.0, 5.0], y: [-5.0, 5.0] };
+/// The same surface as a formula (for Newton's Hessian).
+pub const FORMULA: &str = "(x^2 + y - 11)^2 + (x + y^2 - 7)^2";
 
-pub const CRITICAL_POINTS: [KnownPoint; 4] = [
-    KnownPoint { kind: Kind::Minimum, point: [3.0, 2.0], f: 0.0, global: true },
-    KnownPoint { kind: Kind::Minimum, point: [-2.805118, 3.131312], f: 0.0, global: true },
-    KnownPoint { kind: Kind::Minimum, point: [-3.779310, -3.283186], f: 0.0, global: true },
-    KnownPoint { kind: Kind::Minimum, point: [3.584428, -1.848126], f: 0.0, global: true },
+pub const DEFAULT_REGION: [[f64; 2]; 2] = [[-5.0, 5.0], [-5.0, 5.0]];
+
+pub const CRITICAL_POINTS: [Known2; 4] = [
+    Known2 { kind: Kind::Minimum, point: [3.0, 2.0], f: 0.0, global: true },
+    Known2 { kind: Kind::Minimum, point: [-2.805118, 3.131312], f: 0.0, global: true },
+    Known2 { kind: Kind::Minimum, point: [-3.779310, -3.283186], f: 0.0, global: true },
+    Known2 { kind: Kind::Minimum, point: [3.584428, -1.848126], f: 0.0, global: true },
 ];
 
 #[inline(always)]

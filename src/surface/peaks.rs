@@ -3,23 +3,26 @@
 //!
 //! `value` and `gradient` mirror `shaders/surfaces/peaks.wgsl` line for line.
 
-use super::{Kind, KnownPoint, Real};
-use crate::config::Region;
+use super::{Kind, Known2, Real};
 
 /// The course's "uniform between -2 and +2".
-pub const DEFAULT_REGION: Region = Region { x: [-2.0, 2.0], y: [-2.0, 2.0] };
+/// The same surface as a formula: Newton's Hessian comes from its symbolic
+/// derivative (tests check the two agree).
+pub const FORMULA: &str = "3*(1-x)^2*exp(-x^2-(y+1)^2) - 10*(x/5 - x^3 - y^5)*exp(-x^2-y^2) - 1/3*exp(-(x+1)^2-y^2)";
+
+pub const DEFAULT_REGION: [[f64; 2]; 2] = [[-2.0, 2.0], [-2.0, 2.0]];
 
 /// The nine critical points in [-3,3]^2 (to 6 decimals; see DESIGN.md).
-pub const CRITICAL_POINTS: [KnownPoint; 9] = [
-    KnownPoint { kind: Kind::Minimum, point: [0.228279, -1.625535], f: -6.551133, global: true },
-    KnownPoint { kind: Kind::Minimum, point: [-1.347396, 0.204519], f: -3.049849, global: false },
-    KnownPoint { kind: Kind::Minimum, point: [0.296446, 0.320196], f: -0.064936, global: false },
-    KnownPoint { kind: Kind::Saddle, point: [0.416323, -0.394145], f: 0.408548, global: false },
-    KnownPoint { kind: Kind::Saddle, point: [-0.265938, 0.466740], f: 0.788293, global: false },
-    KnownPoint { kind: Kind::Saddle, point: [1.098273, 0.854461], f: 2.249192, global: false },
-    KnownPoint { kind: Kind::Maximum, point: [1.285685, -0.004848], f: 3.592490, global: false },
-    KnownPoint { kind: Kind::Maximum, point: [-0.460025, -0.629197], f: 3.776581, global: false },
-    KnownPoint { kind: Kind::Maximum, point: [-0.009318, 1.581368], f: 8.106214, global: true },
+pub const CRITICAL_POINTS: [Known2; 9] = [
+    Known2 { kind: Kind::Minimum, point: [0.228279, -1.625535], f: -6.551133, global: true },
+    Known2 { kind: Kind::Minimum, point: [-1.347396, 0.204519], f: -3.049849, global: false },
+    Known2 { kind: Kind::Minimum, point: [0.296446, 0.320196], f: -0.064936, global: false },
+    Known2 { kind: Kind::Saddle, point: [0.416323, -0.394145], f: 0.408548, global: false },
+    Known2 { kind: Kind::Saddle, point: [-0.265938, 0.466740], f: 0.788293, global: false },
+    Known2 { kind: Kind::Saddle, point: [1.098273, 0.854461], f: 2.249192, global: false },
+    Known2 { kind: Kind::Maximum, point: [1.285685, -0.004848], f: 3.592490, global: false },
+    Known2 { kind: Kind::Maximum, point: [-0.460025, -0.629197], f: 3.776581, global: false },
+    Known2 { kind: Kind::Maximum, point: [-0.009318, 1.581368], f: 8.106214, global: true },
 ];
 
 #[inline(always)]

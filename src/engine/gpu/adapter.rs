@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::{MAX_CHUNK, WALKER_BYTES, WORKGROUP_SIZE};
+use super::{MAX_CHUNK, WALKER_BYTES_2D, WORKGROUP_SIZE};
 use crate::engine::DeviceInfo;
 use crate::error::{Error, Result};
 
@@ -58,9 +58,9 @@ fn type_rank(t: wgpu::DeviceType) -> u8 {
 
 /// Walkers one chunk can hold: the storage binding, the buffer size and the
 /// workgroup count per dimension all bound it.
-fn chunk_limit(limits: &wgpu::Limits) -> u64 {
-    let by_binding = limits.max_storage_buffer_binding_size / WALKER_BYTES;
-    let by_buffer = limits.max_buffer_size / WALKER_BYTES;
+fn chunk_limit(limits: &wgpu::Limits, walker_bytes: u64) -> u64 {
+    let by_binding = limits.max_storage_buffer_binding_size / walker_bytes;
+    let by_buffer = limits.max_buffer_size / walker_bytes;
     let by_groups = limits.max_compute_workgroups_per_dimension as u64 * WORKGROUP_SIZE as u64;
     by_binding.min(by_buffer).min(by_groups).min(MAX_CHUNK)
 }
@@ -76,7 +76,7 @@ fn summary(adapter: &wgpu::Adapter) -> AdapterSummary {
         max_storage_buffer_binding_size: limits.max_storage_buffer_binding_size,
         max_buffer_size: limits.max_buffer_size,
         max_compute_workgroups_per_dimension: limits.max_compute_workgroups_per_dimension,
-        max_chunk_walkers: chunk_limit(&limits),
+        max_chunk_walkers: chunk_limit(&limits, WALKER_BYTES_2D),
     }
 }
 
@@ -149,8 +149,9 @@ impl GpuContext {
         Ok(GpuContext { adapter, device, queue })
     }
 
-    pub fn max_chunk(&self) -> u64 {
-        chunk_limit(&self.device.limits())
+    /// Most walkers of `walker_bytes` each that one chunk can hold.
+    pub fn max_chunk(&self, walker_bytes: u64) -> u64 {
+        chunk_limit(&self.device.limits(), walker_bytes)
     }
 
     pub fn is_hardware(&self) -> bool {

@@ -17,7 +17,7 @@ use std::time::Duration;
 use bytemuck::{Pod, Zeroable};
 
 use super::{DeviceInfo, Endpoint, Engine, Status, StepParams};
-use crate::config::{RunConfig, Starts};
+use crate::config::{Optimizer, RunConfig, Starts};
 use crate::error::{Error, Result};
 use crate::starts;
 use crate::surface::Surface;
@@ -36,10 +36,10 @@ pub const POLL_TIMEOUT: Duration = Duration::from_secs(120);
 pub struct Params {
     pub lr: f32,
     pub tol2: f32,
-    pub lo: [f32; 2],
-    pub hi: [f32; 2],
-    pub origin: [f32; 2],
-    pub width: [f32; 2],
+    pub beta1: f32,
+    pub beta2: f32,
+    pub eps: f32,
+    pub damping: f32,
     pub seed_lo: u32,
     pub seed_hi: u32,
     pub base_lo: u32,
@@ -51,29 +51,93 @@ pub struct Params {
     pub _pad: [u32; 2],
 }
 
-/// One walker's state on the GPU. Twin: `Walker` in shaders/descent.wgsl.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
+/// One walker's end as the GPU left it: `Walker` in shaders/descent.wgsl,
+/// decoded (p, m and v are D floats each, then f, |grad f|, iterations,
+/// status).
+#[derive(Clone, Debug, PartialEq)]
 pub struct GpuWalker {
-    pub p: [f32; 2],
+    pub p: Vec<f32>,
     pub f: f32,
     pub grad_norm: f32,
     pub iterations: u32,
     pub status: u32,
 }
 
-const WALKER_BYTES: u64 = std::mem::size_of::<GpuWalker>() as u64;
+/// 32-bit words per walker record in D dimensions.
+fn walker_words(dim: usize) -> u64 {
+    3 * dim as u64 + 4
+}
+
+fn decode(words: &[u32], dim: usize) -> GpuWalker {
+    let tail = &words[3 * dim..];
+    GpuWalker {
+        p: words[..dim].iter().map(|&w| f32::from_bits(w)).collect(),
+        f: f32::from_bits(tail[0]),
+        grad_norm: f32::from_bits(tail[1]),
+        iterations: tail[2],
+        status: tail[3],
+    }
+}
+
+/// Bytes of a 2-D walker record (what `multistart devices` sizes chunks by).
+pub const WALKER_BYTES_2D: u64 = 4 * (3 * 2 + 4);
+
 const START_UNIFORM: u32 = 0;
 const START_BUFFER: u32 = 1;
 
-/// The kernel for `surface`: the start hash, the surface's snippet, the loop.
-pub fn kernel_source(surface: &Surface) -> String {
-    format!(
-        "const WORKGROUP_SIZE: u32 = {WORKGROUP_SIZE}u;\nalias Point = vec2<f32>;\n{}\n{}\n{}",
+/// The kernel for `surface` and `optimizer`: the dimension, the start hash,
+/// the surface's snippet, the loop.
+pub fn kernel_source(surface: &Surface, optimizer: Optimizer) -> String {
+    let source = format!(
+        "const WORKGROUP_SIZE: u32 = {WORKGROUP_SIZE}u;\nconst DIM: u32 = {}u;\nalias Point = array<f32, DIM>;\n\
+         const OPTIMIZER: u32 = {}u;\n{}\n{}\n{}",
+        surface.dim(),
+        optimizer as u32,
         include_str!("../../../shaders/starts.wgsl"),
         surface.wgsl(),
         include_str!("../../../shaders/descent.wgsl"),
-    )
+    );
+    unroll_dimension_loops(&source, surface.dim())
+}
+
+/// Writes out every `for (var k = 0u; k < DIM; k++) { BODY }` as DIM copies
+/// of `{ const k = 0u; BODY }`, `{ const k = 1u; BODY }`, ...: with constant
+/// indices the per-dimension arrays live in registers (a CPU driver such as
+/// lavapipe keeps dynamically indexed arrays in memory, several times slower).
+fn unroll_dimension_loops(source: &str, dim: usize) -> String {
+    let mut out = String::with_capacity(source.len() * 2);
+    let mut rest = source;
+    while let Some(at) = rest.find("for (var ") {
+        let header_end = rest[at..].find('{').map(|k| at + k);
+        let header = header_end.map(|end| &rest[at..end]);
+        let var = header.and_then(|h| {
+            let name = h["for (var ".len()..].split(' ').next()?;
+            (h.trim_end() == format!("for (var {name} = 0u; {name} < DIM; {name}++)")).then_some(name)
+        });
+        let (Some(var), Some(open)) = (var, header_end) else {
+            out.push_str(&rest[..at + 1]);
+            rest = &rest[at + 1..];
+            continue;
+        };
+        // The matching closing brace.
+        let mut depth = 0;
+        let close = rest[open..]
+            .char_indices()
+            .find(|&(_, c)| {
+                depth += (c == '{') as i32 - (c == '}') as i32;
+                depth == 0
+            })
+            .map(|(k, _)| open + k)
+            .expect("balanced braces in the kernel");
+        let body = unroll_dimension_loops(&rest[open + 1..close], dim);
+        out.push_str(&rest[..at]);
+        for k in 0..dim {
+            out.push_str(&format!("{{ const {var} = {k}u;{body}}}"));
+        }
+        rest = &rest[close + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Buffers sized for one chunk, reused for every chunk.
@@ -82,6 +146,7 @@ struct Buffers {
     params: wgpu::Buffer,
     walkers: wgpu::Buffer,
     starts: wgpu::Buffer,
+    bounds: wgpu::Buffer,
     readback: wgpu::Buffer,
     bind_group: wgpu::BindGroup,
 }
@@ -89,6 +154,8 @@ struct Buffers {
 pub struct GpuEngine {
     ctx: GpuContext,
     surface: Surface,
+    /// The optimizer the pipeline is built for (a constant of the kernel).
+    optimizer: Optimizer,
     pipeline: wgpu::ComputePipeline,
     buffers: Option<Buffers>,
     device_info: DeviceInfo,
@@ -97,7 +164,8 @@ pub struct GpuEngine {
 }
 
 impl GpuEngine {
-    /// Builds the pipeline for `surface` on `ctx`'s device.
+    /// Builds the pipeline for `surface` (and gradient descent; another
+    /// optimizer gets its pipeline when a run asks for it) on `ctx`'s device.
     pub fn new(ctx: GpuContext, surface: &Surface) -> Result<Self> {
         let device = &ctx.device;
         let uncaptured = Arc::new(Mutex::new(None));
@@ -111,33 +179,41 @@ impl GpuEngine {
                 lost.lock().unwrap().get_or_insert_with(|| format!("the GPU device was lost ({reason:?}): {message}"));
             }
         });
-        let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
-        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some("descent"),
-            source: wgpu::ShaderSource::Wgsl(kernel_source(surface).into()),
-        });
-        let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-            label: Some("descent"),
-            layout: None,
-            module: &module,
-            entry_point: Some("descend"),
-            compilation_options: Default::default(),
-            cache: None,
-        });
-        if let Some(e) = pollster::block_on(scope.pop()) {
-            return Err(Error::Gpu(format!("the descent kernel did not build: {}", one_line(&e.to_string()))));
-        }
+        let pipeline = build_pipeline(device, surface, Optimizer::Gd)?;
         let device_info = ctx.device_info();
-        Ok(GpuEngine { ctx, surface: surface.clone(), pipeline, buffers: None, device_info, uncaptured })
+        Ok(GpuEngine {
+            ctx,
+            surface: surface.clone(),
+            optimizer: Optimizer::Gd,
+            pipeline,
+            buffers: None,
+            device_info,
+            uncaptured,
+        })
+    }
+
+    /// Makes the pipeline `optimizer`'s (the buffers' bind group goes with it).
+    fn use_optimizer(&mut self, optimizer: Optimizer) -> Result<()> {
+        if optimizer != self.optimizer {
+            self.pipeline = build_pipeline(&self.ctx.device, &self.surface, optimizer)?;
+            self.optimizer = optimizer;
+            self.buffers = None;
+        }
+        Ok(())
     }
 
     /// Most walkers one chunk can hold on this device.
     pub fn max_chunk(&self) -> u64 {
-        self.ctx.max_chunk()
+        self.ctx.max_chunk(4 * walker_words(self.surface.dim()))
+    }
+
+    fn walker_bytes(&self) -> u64 {
+        4 * walker_words(self.surface.dim())
     }
 
     fn buffers(&mut self, walkers: u64) -> &Buffers {
         if self.buffers.as_ref().is_none_or(|b| b.capacity < walkers) {
+            let (walker_bytes, dim) = (self.walker_bytes(), self.surface.dim() as u64);
             let device = &self.ctx.device;
             let storage = |label, size, usage| {
                 device.create_buffer(&wgpu::BufferDescriptor {
@@ -149,9 +225,10 @@ impl GpuEngine {
             };
             use wgpu::BufferUsages as U;
             let params = storage("params", std::mem::size_of::<Params>() as u64, U::UNIFORM | U::COPY_DST);
-            let walkers_buf = storage("walkers", walkers * WALKER_BYTES, U::STORAGE | U::COPY_SRC);
-            let starts = storage("starts", walkers * 8, U::STORAGE | U::COPY_DST);
-            let readback = storage("readback", walkers * WALKER_BYTES, U::MAP_READ | U::COPY_DST);
+            let walkers_buf = storage("walkers", walkers * walker_bytes, U::STORAGE | U::COPY_SRC);
+            let starts = storage("starts", walkers * 4 * dim, U::STORAGE | U::COPY_DST);
+            let bounds = storage("bounds", 16 * dim, U::STORAGE | U::COPY_DST);
+            let readback = storage("readback", walkers * walker_bytes, U::MAP_READ | U::COPY_DST);
             let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
                 label: Some("descent"),
                 layout: &self.pipeline.get_bind_group_layout(0),
@@ -159,10 +236,11 @@ impl GpuEngine {
                     wgpu::BindGroupEntry { binding: 0, resource: params.as_entire_binding() },
                     wgpu::BindGroupEntry { binding: 1, resource: walkers_buf.as_entire_binding() },
                     wgpu::BindGroupEntry { binding: 2, resource: starts.as_entire_binding() },
+                    wgpu::BindGroupEntry { binding: 3, resource: bounds.as_entire_binding() },
                 ],
             });
             self.buffers =
-                Some(Buffers { capacity: walkers, params, walkers: walkers_buf, starts, readback, bind_group });
+                Some(Buffers { capacity: walkers, params, walkers: walkers_buf, starts, bounds, readback, bind_group });
         }
         self.buffers.as_ref().expect("just made")
     }
@@ -170,19 +248,26 @@ impl GpuEngine {
     /// Runs `steps` steps (0 gives the start points) on walkers `range`, and
     /// returns the raw GPU records.
     pub fn run_raw(&mut self, config: &RunConfig, range: Range<u64>, steps: u32) -> Result<Vec<GpuWalker>> {
+        self.use_optimizer(config.optimizer)?;
         let count = range.end - range.start;
         if count > self.max_chunk() {
             return Err(Error::Gpu(format!("chunk of {count} walkers is above this device's {}", self.max_chunk())));
         }
         let step = StepParams::<f32>::new(config);
         let region = &config.region;
+        let dim = self.surface.dim();
+        let walker_bytes = self.walker_bytes();
+        // lo, hi, origin, width: twin of `bounds` in the shader.
+        let mut bounds: Vec<f32> = [&step.lo[..dim], &step.hi[..dim]].concat();
+        bounds.extend(region.axes.iter().map(|a| a[0] as f32));
+        bounds.extend((0..dim).map(|k| region.width(k) as f32));
         let mut params = Params {
             lr: step.lr,
             tol2: step.tol2,
-            lo: step.lo,
-            hi: step.hi,
-            origin: [region.x[0] as f32, region.y[0] as f32],
-            width: [region.width(0) as f32, region.width(1) as f32],
+            beta1: step.beta1,
+            beta2: step.beta2,
+            eps: step.eps,
+            damping: step.damping,
             seed_lo: config.seed as u32,
             seed_hi: (config.seed >> 32) as u32,
             base_lo: range.start as u32,
@@ -200,11 +285,13 @@ impl GpuEngine {
         let pipeline = self.pipeline.clone();
         let uncaptured = self.uncaptured.clone();
         let b = self.buffers(count);
+        queue.write_buffer(&b.bounds, 0, bytemuck::cast_slice(&bounds));
         if config.starts != Starts::Uniform {
             params.start_mode = START_BUFFER;
-            let points: Vec<[f32; 2]> = range
+            let points: Vec<f32> = range
                 .clone()
-                .map(|i| starts::start_f64(&config.starts, region, config.seed, i).map(|v| v as f32))
+                .flat_map(|i| starts::start_f64(&config.starts, region, config.seed, i))
+                .map(|v| v as f32)
                 .collect();
             queue.write_buffer(&b.starts, 0, bytemuck::cast_slice(&points));
         }
@@ -222,7 +309,7 @@ impl GpuEngine {
             }
             done += params.steps_now;
             if done == steps {
-                encoder.copy_buffer_to_buffer(&b.walkers, 0, &b.readback, 0, count * WALKER_BYTES);
+                encoder.copy_buffer_to_buffer(&b.walkers, 0, &b.readback, 0, count * walker_bytes);
             }
             queue.submit([encoder.finish()]);
             params.first_dispatch = 0;
@@ -230,7 +317,7 @@ impl GpuEngine {
                 break;
             }
         }
-        let slice = b.readback.slice(0..count * WALKER_BYTES);
+        let slice = b.readback.slice(0..count * walker_bytes);
         let (tx, rx) = std::sync::mpsc::channel();
         slice.map_async(wgpu::MapMode::Read, move |r| {
             let _ = tx.send(r);
@@ -246,11 +333,32 @@ impl GpuEngine {
             .map_err(|e| Error::Gpu(format!("reading endpoints back failed: {e}")))?;
         let out = {
             let view = slice.get_mapped_range().map_err(|e| Error::Gpu(e.to_string()))?;
-            bytemuck::cast_slice::<u8, GpuWalker>(&view).to_vec()
+            bytemuck::cast_slice::<u8, u32>(&view).chunks(walker_words(dim) as usize).map(|w| decode(w, dim)).collect()
         };
         b.readback.unmap();
         Ok(out)
     }
+}
+
+/// Compiles the kernel for `surface` and `optimizer`.
+fn build_pipeline(device: &wgpu::Device, surface: &Surface, optimizer: Optimizer) -> Result<wgpu::ComputePipeline> {
+    let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
+    let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+        label: Some("descent"),
+        source: wgpu::ShaderSource::Wgsl(kernel_source(surface, optimizer).into()),
+    });
+    let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+        label: Some("descent"),
+        layout: None,
+        module: &module,
+        entry_point: Some("descend"),
+        compilation_options: Default::default(),
+        cache: None,
+    });
+    if let Some(e) = pollster::block_on(scope.pop()) {
+        return Err(Error::Gpu(format!("the descent kernel did not build: {}", one_line(&e.to_string()))));
+    }
+    Ok(pipeline)
 }
 
 /// Turns an error the device reported on its own into ours.
@@ -278,11 +386,9 @@ impl Engine for GpuEngine {
             let part = first..(first + self.max_chunk()).min(range.end);
             first = part.end;
             let raw = self.run_raw(config, part.clone(), config.steps)?;
-            let start_of = starts::StartFn::<f32>::new(config);
             out.extend(part.zip(raw).map(|(index, w)| Endpoint {
                 index,
-                start: start_of.point(index).map(f64::from),
-                point: w.p.map(f64::from),
+                point: w.p.iter().map(|&v| f64::from(v)).collect(),
                 f: w.f as f64,
                 grad_norm: w.grad_norm as f64,
                 iterations: w.iterations,
@@ -305,7 +411,9 @@ mod tests {
     #[test]
     fn assembled_kernels_pass_naga_validation() {
         for surface in Surface::all() {
-            validate(&kernel_source(&surface));
+            for optimizer in Optimizer::ALL {
+                validate(&kernel_source(&surface, optimizer));
+            }
         }
         // Generated kernels: every function and operator of the language.
         for text in [
@@ -313,7 +421,7 @@ mod tests {
             "abs(x - 1)^1.5 + log(2 + sin(y)) * sqrt(1 + x^2) - tan(x/4) / tanh(1 + y^2)",
             "x^-3 + cos(e*pi*y) + 2^x",
         ] {
-            validate(&kernel_source(&Surface::formula(text).unwrap()));
+            validate(&kernel_source(&Surface::formula(text).unwrap(), Optimizer::Newton));
         }
     }
 
@@ -326,8 +434,7 @@ mod tests {
     }
 
     #[test]
-    fn pod_structs_match_their_wgsl_sizes() {
-        assert_eq!(std::mem::size_of::<Params>(), 80);
-        assert_eq!(std::mem::size_of::<GpuWalker>(), 24);
+    fn params_match_their_wgsl_size() {
+        assert_eq!(std::mem::size_of::<Params>(), 64);
     }
 }
