@@ -338,8 +338,8 @@ pub fn select(config: &RunConfig) -> Result<(Box<dyn Engine>, Option<String>)> {
                     "no GPU adapter found".to_string()
                 } else {
                     format!(
-                        "no hardware GPU found (only the software adapter {}, which --backend gpu runs; \
-                         the CPU engine is the better use of the same cores)",
+                        "no hardware GPU found (only the software adapter {}, which runs on these same \
+                         CPU cores; --backend gpu uses it)",
                         software.join(", ")
                     )
                 };
