@@ -4,7 +4,8 @@
 //! not depend on how walkers are chunked or sharded):
 //! - escaped / non-finite: from the engine's status;
 //! - moving: the step budget ran out with |grad f| still above the settle
-//!   tolerance;
+//!   tolerance (and the endpoint farther from a critical point, by one f64
+//!   Newton step, than the engine's floats can resolve);
 //! - plateau: settled, but one Newton step from the endpoint is longer than
 //!   the cluster radius (the flat outskirts, where |grad f| is tiny and no
 //!   critical point is near): one f64 Hessian per walker, linear;
@@ -55,6 +56,8 @@ pub struct BasinParams {
     pub surface: Surface,
     pub settle_tol: f64,
     pub cluster_radius: f64,
+    /// Relative spacing of the engine's floats (f32's or f64's epsilon).
+    pub epsilon: f64,
 }
 
 impl BasinParams {
@@ -63,6 +66,10 @@ impl BasinParams {
             surface: config.surface.clone(),
             settle_tol: config.settle_tol(),
             cluster_radius: config.cluster_radius,
+            epsilon: match config.precision {
+                crate::config::Precision::F32 => f32::EPSILON as f64,
+                crate::config::Precision::F64 => f64::EPSILON,
+            },
         }
     }
 }
@@ -321,16 +328,23 @@ impl Summary {
 /// The class of one endpoint on its own; `Basin(usize::MAX)` marks a
 /// candidate for clustering.
 fn classify_walker(e: &Endpoint, params: &BasinParams) -> Label {
+    let step = || newton_step(&params.surface, &e.point);
     match e.status {
         Status::Escaped => return Label::Escaped,
         Status::NonFinite => return Label::NonFinite,
         // NaN gradient norms count as moving too.
         Status::Moving if e.grad_norm.partial_cmp(&params.settle_tol) != Some(std::cmp::Ordering::Less) => {
-            return Label::Moving;
+            // Unless it sits as close to a critical point as its floats can
+            // tell: at high curvature (Rastrigin's 397) f32 cannot resolve
+            // |grad f| < tol, and such a walker has arrived, not moving.
+            let resolution = 8.0 * params.epsilon * (1.0 + norm(&e.point));
+            if !step().is_some_and(|s| s <= resolution) {
+                return Label::Moving;
+            }
         }
         Status::Moving | Status::Converged => {}
     }
-    match newton_step(&params.surface, &e.point) {
+    match step() {
         Some(step) if step <= params.cluster_radius => Label::Basin(usize::MAX),
         _ => Label::Plateau,
     }
