@@ -353,6 +353,14 @@ fn classify_walker(e: &Endpoint, params: &BasinParams) -> Label {
 /// Length of the Newton step H^-1 grad f at `p`, or None where the Hessian
 /// is singular.
 fn newton_step(surface: &Surface, p: &[f64]) -> Option<f64> {
+    if let [x, y] = *p {
+        // 2-D in closed form, without allocating: the basin stage's hot path.
+        let g = surface.gradient2([x, y]);
+        let h = surface.hessian2([x, y]);
+        let det = h[0][0] * h[1][1] - h[0][1] * h[1][0];
+        let d = [(h[1][1] * g[0] - h[0][1] * g[1]) / det, (h[0][0] * g[1] - h[1][0] * g[0]) / det];
+        return (det != 0.0 && d[0].is_finite() && d[1].is_finite()).then(|| d[0].hypot(d[1]));
+    }
     newton_delta(surface, p).map(|d| norm(&d))
 }
 

@@ -508,7 +508,7 @@ pub fn surfaces() -> Result<()> {
         };
         let _ = writeln!(
             out,
-            "{:<11} {dims:<24} region {:<28} lr {:<6} {listed}",
+            "{:<11} {dims:<24} region {:<30} lr {:<6} {listed}",
             s.name(),
             report::region_text(&s.default_region().as_array()),
             s.default_lr()
