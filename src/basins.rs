@@ -292,9 +292,17 @@ impl Summary {
                     .unwrap_or(std::cmp::Ordering::Equal)
             });
             if lower.is_lt() {
+                // The kept point moves (within MERGE_TOL): so does its index entry.
+                let (old, new) = (index_cell(&kept.point), index_cell(&basin.point));
                 kept.point = basin.point.clone();
                 kept.f = basin.f;
                 kept.eigenvalues = basin.eigenvalues.clone();
+                if old != new {
+                    if let Some(list) = self.index.cells.get_mut(&old) {
+                        list.retain(|&k| k != i);
+                    }
+                    self.index.cells.entry(new).or_default().push(i);
+                }
             }
             return i;
         }
@@ -533,6 +541,30 @@ mod tests {
             assert!((b.point[0] - k.point[0]).abs() < 1e-6 && (b.point[1] - k.point[1]).abs() < 1e-6, "{b:?}");
             assert!((b.f - k.f).abs() < 1e-6);
         }
+    }
+
+    /// Points within MERGE_TOL are one basin however they straddle the
+    /// index's cells, and when the kept point moves to a lower one.
+    #[test]
+    fn coinciding_points_are_one_basin_across_index_cells() {
+        let basin = |x: f64, f: f64| Basin {
+            point: vec![x, 0.5],
+            f,
+            kind: Kind::Minimum,
+            eigenvalues: vec![1.0, 2.0],
+            count: 0,
+            iterations: IterationHistogram::default(),
+        };
+        let edge = INDEX_CELL;
+        let mut s = Summary::default();
+        let a = s.insert(basin(edge - 4e-8, 1.0));
+        let b = s.insert(basin(edge + 4e-8, 0.5));
+        // Within MERGE_TOL of the kept point (now the second), not of the first.
+        let c = s.insert(basin(edge + 1.3e-7, 0.7));
+        assert_eq!((a, b, c), (0, 0, 0));
+        assert_eq!(s.basins.len(), 1);
+        assert_eq!(s.basins[0].point[0], edge + 4e-8);
+        assert_eq!(s.insert(basin(edge + 1e-3, 0.0)), 1);
     }
 
     #[test]

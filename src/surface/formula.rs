@@ -771,7 +771,8 @@ impl<'a> Parser<'a> {
             self.at += 1;
             digits(self);
         }
-        // An exponent only when digits follow: "2e" is 2 times the constant e? No: refused below.
+        // An exponent only when digits follow ("2e" stops after the 2, and
+        // the e then wants an operator before it).
         if matches!(self.chars.get(self.at), Some('e' | 'E')) {
             let sign = matches!(self.chars.get(self.at + 1), Some('+' | '-')) as usize;
             if self.chars.get(self.at + 1 + sign).is_some_and(|c| c.is_ascii_digit()) {
