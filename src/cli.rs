@@ -269,16 +269,16 @@ impl BenchArgs {
 /// `--surface NAME` or `--expr FORMULA`, and `--dim`.
 #[derive(Debug, Args)]
 pub struct SurfaceArgs {
-    /// Dimensions, for rosenbrock, rastrigin, ackley and formulas in x1..xD [default: 2, or the formula's].
-    #[arg(long, value_name = "D")]
-    pub dim: Option<usize>,
     /// Built-in surface (see `multistart surfaces`).
     #[arg(long, default_value = "peaks", value_parser = Surface::from_name, conflicts_with = "expr")]
     pub surface: Surface,
-    /// Your own surface: a formula in x and y with + - * / ^, pi, e, exp, log,
-    /// sqrt, abs, sin, cos, tan, tanh, such as "x^2 + 3*sin(y)".
+    /// Your own surface: a formula in x and y (or x1..xD) with + - * / ^, pi, e,
+    /// exp, log, sqrt, abs, sin, cos, tan, tanh, such as "x^2 + 3*sin(y)".
     #[arg(long, value_name = "FORMULA", allow_hyphen_values = true)]
     pub expr: Option<String>,
+    /// Dimensions, for rosenbrock, rastrigin, ackley and formulas in x1..xD [default: 2, or the formula's].
+    #[arg(long, value_name = "D")]
+    pub dim: Option<usize>,
 }
 
 impl SurfaceArgs {
@@ -322,7 +322,7 @@ pub struct RunArgs {
     /// Seed of the uniform starts: the same seed gives the same table.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Start region XMIN,XMAX,YMIN,YMAX [default: the surface's, [-2,2]^2 for peaks].
+    /// Start region XMIN,XMAX,YMIN,YMAX (in D dimensions 2D numbers, or LO,HI for every axis) [default: the surface's].
     #[arg(long, allow_hyphen_values = true, value_name = "XMIN,XMAX,YMIN,YMAX")]
     pub region: Option<String>,
     /// How starts are placed in the region.
