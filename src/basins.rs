@@ -483,11 +483,14 @@ pub fn wilson95(k: u64, n: u64) -> [f64; 2] {
         return [0.0, 1.0];
     }
     let z = 1.959_963_984_540_054;
-    let (n, p) = (n as f64, k as f64 / n as f64);
-    let denom = 1.0 + z * z / n;
-    let centre = (p + z * z / (2.0 * n)) / denom;
-    let half = z / denom * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt();
-    [(centre - half).max(0.0), (centre + half).min(1.0)]
+    let (trials, p) = (n as f64, k as f64 / n as f64);
+    let denom = 1.0 + z * z / trials;
+    let centre = (p + z * z / (2.0 * trials)) / denom;
+    let half = z / denom * (p * (1.0 - p) / trials + z * z / (4.0 * trials * trials)).sqrt();
+    // At k = 0 (k = n) the bound is 0 (1) exactly, not a rounding away from it.
+    let lo = if k == 0 { 0.0 } else { (centre - half).max(0.0) };
+    let hi = if k == n { 1.0 } else { (centre + half).min(1.0) };
+    [lo, hi]
 }
 
 /// Random restarts needed for a 99% chance that at least one reaches a
@@ -513,6 +516,8 @@ mod tests {
         let [lo, hi] = wilson95(50, 100);
         assert_relative_eq!(lo, 0.4038, epsilon = 1e-4);
         assert_relative_eq!(hi, 0.5962, epsilon = 1e-4);
+        assert_eq!(wilson95(0, 5000)[0], 0.0);
+        assert_eq!(wilson95(5000, 5000)[1], 1.0);
     }
 
     #[test]
