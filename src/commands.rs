@@ -181,13 +181,8 @@ pub fn critical(args: &CriticalArgs) -> Result<()> {
         })
         .collect();
     if let Some(path) = &args.json {
-        write_atomic(path, |w| {
-            serde_json::to_writer_pretty(
-                &mut *w,
-                &serde_json::json!({"surface": surface.name(), "expr": surface.expr(), "region": region.as_array(), "points": rows}),
-            )?;
-            writeln!(w)
-        })?;
+        let json = serde_json::json!({"surface": surface.name(), "expr": surface.expr(), "region": region.as_array(), "points": rows});
+        report::write_json(path, &json)?;
     }
     if let Some(path) = &args.csv {
         write_atomic(path, |w| {
@@ -248,18 +243,30 @@ pub fn sweep(param: &str, runs: &[(f64, RunConfig)], started: Instant) -> Result
         engine.device().describe()
     );
     let _ = writeln!(out, "share of walkers (%):");
-    let mut header = format!("{:>10}", param);
-    for (rank, &c) in order.iter().enumerate() {
+    // The lowest basins get a column each; the rest share one (all are in
+    // --json and --csv).
+    let (shown, rest) = order.split_at(order.len().min(SWEEP_COLUMNS));
+    let label = |rank: usize, c: usize| {
         let b = &catalogue.basins[c];
-        header +=
-            &format!(" {:>22}", format!("#{} {} ({:.3},{:.3})", rank + 1, &b.kind.name()[..3], b.point[0], b.point[1]));
+        format!("#{} {} {}", rank + 1, &b.kind.name()[..3], report::point_text(&b.point, 3).replace(", ", ","))
+    };
+    let width = shown.iter().enumerate().map(|(rank, &c)| label(rank, c).len()).max().unwrap_or(0).max(12);
+    let mut header = format!("{:>10}", param);
+    for (rank, &c) in shown.iter().enumerate() {
+        header += &format!(" {:>width$}", label(rank, c));
+    }
+    if !rest.is_empty() {
+        header += &format!(" {:>width$}", format!("{} others", rest.len()));
     }
     header += &format!(" {:>8} {:>8} {:>8} {:>9}", "moving", "plateau", "escaped", "nonfinite");
     let _ = writeln!(out, "{header}");
     for (k, (value, _, s)) in reports.iter().enumerate() {
         let mut line = format!("{value:>10}");
-        for &c in &order {
-            line += &format!(" {:>22.2}", basin_share(k, c));
+        for &c in shown {
+            line += &format!(" {:>width$.2}", basin_share(k, c));
+        }
+        if !rest.is_empty() {
+            line += &format!(" {:>width$.2}", rest.iter().map(|&c| basin_share(k, c)).sum::<f64>());
         }
         for (i, (_, count)) in class_counts(s).into_iter().enumerate() {
             line += &format!(" {:>w$.2}", share(count), w = if i == 3 { 9 } else { 8 });
@@ -272,47 +279,31 @@ pub fn sweep(param: &str, runs: &[(f64, RunConfig)], started: Instant) -> Result
     if let Some(path) = &o.json {
         let runs_json: Vec<_> = reports.iter().map(|(v, r, _)| serde_json::json!({"value": v, "report": r})).collect();
         let values: Vec<f64> = runs.iter().map(|(v, _)| *v).collect();
-        write_atomic(path, |w| {
-            serde_json::to_writer_pretty(
-                &mut *w,
-                &serde_json::json!({"param": param, "values": values, "runs": runs_json}),
-            )?;
-            writeln!(w)
-        })?;
+        report::write_json(path, &serde_json::json!({"param": param, "values": values, "runs": runs_json}))?;
     }
     if let Some(path) = &o.csv_basins {
         write_atomic(path, |w| {
             let mut csv_out = csv::Writer::from_writer(w);
-            csv_out.write_record(["value", "class", "id", "kind", "x", "y", "f", "count", "fraction"])?;
+            let axes = report::axis_names(first.surface.dim());
+            let mut columns: Vec<String> = ["value", "class", "id", "kind"].map(String::from).to_vec();
+            columns.extend(axes.iter().cloned());
+            columns.extend(["f", "count", "fraction"].map(String::from));
+            csv_out.write_record(&columns)?;
             for (k, (value, _, s)) in reports.iter().enumerate() {
                 for (rank, &c) in order.iter().enumerate() {
                     let b = &catalogue.basins[c];
                     let count = basin_count(k, c);
-                    csv_out.write_record([
-                        value.to_string(),
-                        "basin".into(),
-                        (rank + 1).to_string(),
-                        b.kind.name().into(),
-                        b.point[0].to_string(),
-                        b.point[1].to_string(),
-                        b.f.to_string(),
-                        count.to_string(),
-                        (count as f64 / n).to_string(),
-                    ])?;
+                    let mut row = vec![value.to_string(), "basin".into(), (rank + 1).to_string(), b.kind.name().into()];
+                    row.extend(b.point.iter().map(|x| x.to_string()));
+                    row.extend([b.f.to_string(), count.to_string(), (count as f64 / n).to_string()]);
+                    csv_out.write_record(&row)?;
                 }
                 for (name, count) in class_counts(s) {
-                    let empty = String::new();
-                    csv_out.write_record([
-                        value.to_string(),
-                        name.into(),
-                        empty.clone(),
-                        empty.clone(),
-                        empty.clone(),
-                        empty.clone(),
-                        empty,
-                        count.to_string(),
-                        (count as f64 / n).to_string(),
-                    ])?;
+                    // Empty id, kind, point and f.
+                    let mut row = vec![value.to_string(), name.into()];
+                    row.extend(std::iter::repeat_n(String::new(), 3 + axes.len()));
+                    row.extend([count.to_string(), (count as f64 / n).to_string()]);
+                    csv_out.write_record(&row)?;
                 }
             }
             csv_out.flush()
@@ -321,12 +312,20 @@ pub fn sweep(param: &str, runs: &[(f64, RunConfig)], started: Instant) -> Result
     if let Some(path) = &o.png {
         let values: Vec<f64> = runs.iter().map(|(v, _)| *v).collect();
         let mut series = Vec::new();
-        for (rank, &c) in order.iter().enumerate() {
+        for (rank, &c) in shown.iter().enumerate() {
             let b = &catalogue.basins[c];
             let shares = (0..reports.len()).map(|k| basin_share(k, c)).collect();
             series.push((
-                format!("#{} {} ({:.3}, {:.3})", rank + 1, b.kind.name(), b.point[0], b.point[1]),
+                format!("#{} {} {}", rank + 1, b.kind.name(), report::point_text(&b.point, 3)),
                 plot::PALETTE[rank % plot::PALETTE.len()],
+                shares,
+            ));
+        }
+        if !rest.is_empty() {
+            let shares = (0..reports.len()).map(|k| rest.iter().map(|&c| basin_share(k, c)).sum()).collect();
+            series.push((
+                format!("{} other basins", rest.len()),
+                plot::PALETTE[shown.len() % plot::PALETTE.len()],
                 shares,
             ));
         }
@@ -344,6 +343,9 @@ pub fn sweep(param: &str, runs: &[(f64, RunConfig)], started: Instant) -> Result
     }
     Ok(())
 }
+
+/// Basins the sweep's table gives a column of their own.
+const SWEEP_COLUMNS: usize = 12;
 
 /// What `merge` reads of each shard's JSON report.
 #[derive(serde::Deserialize)]

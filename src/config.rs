@@ -50,10 +50,6 @@ impl Region {
         self.axes[axis][1] - self.axes[axis][0]
     }
 
-    pub fn centre(&self) -> Vec<f64> {
-        self.axes.iter().map(|a| 0.5 * (a[0] + a[1])).collect()
-    }
-
     /// [xmin, xmax, ymin, ymax, ...], the order the CLI and the JSON use.
     pub fn as_array(&self) -> Vec<f64> {
         self.axes.iter().flatten().copied().collect()
@@ -212,13 +208,12 @@ impl OptimizerParams {
         }
     }
 
-    fn validate(&self) -> Result<()> {
-        for (name, v) in [("beta", self.beta1), ("beta2/rho", self.beta2)] {
+    /// Checks the values, naming each by the flag that sets it for `optimizer`.
+    fn validate(&self, optimizer: Optimizer) -> Result<()> {
+        let second = if optimizer == Optimizer::Rmsprop { "--rho" } else { "--beta2" };
+        for (flag, v) in [("--beta", self.beta1), (second, self.beta2)] {
             if !(0.0..1.0).contains(&v) {
-                return Err(input(format!(
-                    "--{} {v}: expected 0 <= value < 1",
-                    name.split('/').next().unwrap_or(name)
-                )));
+                return Err(input(format!("{flag} {v}: expected 0 <= value < 1")));
             }
         }
         if !(self.eps.is_finite() && self.eps > 0.0) {
@@ -396,7 +391,7 @@ impl RunConfig {
             return Err(input(format!("--tol {}: expected a finite tolerance of 0 or more", self.tol)));
         }
         self.region.validate()?;
-        self.optimizer_params.validate()?;
+        self.optimizer_params.validate(self.optimizer)?;
         let dim = self.surface.dim();
         if self.region.dim() != dim {
             return Err(input(format!(
@@ -497,24 +492,6 @@ impl RunConfig {
     pub fn escape_box(&self) -> Region {
         self.region.scaled(self.bound)
     }
-}
-
-/// Parses "X,Y,..." into exactly N finite numbers.
-pub fn parse_numbers<const N: usize>(flag: &str, text: &str) -> Result<[f64; N]> {
-    let parts: Vec<&str> = text.split(',').map(str::trim).collect();
-    let bad = || input(format!("{flag} {text}: expected {N} comma-separated numbers"));
-    if parts.len() != N {
-        return Err(bad());
-    }
-    let mut out = [0.0; N];
-    for (slot, part) in out.iter_mut().zip(&parts) {
-        let v: f64 = part.parse().map_err(|_| bad())?;
-        if !v.is_finite() || v.abs() > MAX_COORDINATE {
-            return Err(input(format!("{flag} {text}: '{part}' is not a finite number")));
-        }
-        *slot = v;
-    }
-    Ok(out)
 }
 
 /// Parses "X,Y,..." into a point of `dim` finite coordinates.

@@ -183,3 +183,32 @@ fn study_commands_refuse_bad_input_with_one_line() {
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "{args:?} left a file");
     }
 }
+
+/// Sweeps outside the plane: 1-D (once a panic) and 3-D (once cut to x, y)
+/// label basins by their whole point and write x1..xD columns.
+#[test]
+fn sweep_reports_points_in_their_own_dimension() {
+    let dir = tempfile::tempdir().unwrap();
+    for dim in ["1", "3"] {
+        let csv = dir.path().join(format!("sweep{dim}.csv"));
+        let output = multistart()
+            .args(["sweep", "--surface", "rastrigin", "--dim", dim, "--region", "-1.5,1.5", "--param", "lr"])
+            .args(["--values", "0.001,0.002", "--walkers", "2000", "--backend", "cpu", "-q", "--csv"])
+            .arg(&csv)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let stdout = String::from_utf8(output.stdout).unwrap();
+        let text = std::fs::read_to_string(&csv).unwrap();
+        let header = text.lines().next().unwrap();
+        if dim == "1" {
+            assert!(stdout.contains("#1 min (0.000)"), "{stdout}");
+            assert_eq!(header, "value,class,id,kind,x1,f,count,fraction");
+        } else {
+            assert!(stdout.contains("#1 min (0.000,0.000,0.000)") && stdout.contains("others"), "{stdout}");
+            assert_eq!(header, "value,class,id,kind,x1,x2,x3,f,count,fraction");
+        }
+        let columns = header.split(',').count();
+        assert!(text.lines().all(|l| l.split(',').count() == columns));
+    }
+}

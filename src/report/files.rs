@@ -47,9 +47,10 @@ pub fn persist(tmp: tempfile::NamedTempFile, path: &Path) -> Result<()> {
     Ok(())
 }
 
-pub fn write_json(path: &Path, report: &Report) -> Result<()> {
+/// `value` as pretty JSON, written atomically.
+pub fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
     write_atomic(path, |w| {
-        serde_json::to_writer_pretty(&mut *w, report)?;
+        serde_json::to_writer_pretty(&mut *w, value)?;
         writeln!(w)
     })
 }

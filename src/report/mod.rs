@@ -6,7 +6,7 @@ pub mod plot;
 mod table;
 
 pub use files::{EndpointsWriter, write_atomic, write_csv_basins, write_json};
-pub use table::{print_table, region_text, thousands};
+pub use table::{point_text, print_table, region_text, thousands};
 
 use serde::{Deserialize, Serialize};
 

@@ -35,10 +35,12 @@ pub fn region_text(r: &[f64]) -> String {
     axes.join(" x ")
 }
 
-/// A point as the table shows it: "(0.1235, -2.0000, ...)".
-fn point_text(p: &[f64]) -> String {
+/// A point with `decimals` decimals: "(0.1235, -2.0000, ...)".
+pub fn point_text(p: &[f64], decimals: usize) -> String {
     // Values that round to zero print as 0.0000, not -0.0000.
-    let parts: Vec<String> = p.iter().map(|c| format!("{:.4}", if c.abs() < 5e-5 { 0.0 } else { *c })).collect();
+    let zero = 0.5 * 10f64.powi(-(decimals as i32));
+    let parts: Vec<String> =
+        p.iter().map(|c| format!("{:.decimals$}", if c.abs() < zero { 0.0 } else { *c })).collect();
     format!("({})", parts.join(", "))
 }
 
@@ -86,7 +88,7 @@ pub fn print_table(out: &mut dyn Write, r: &Report) -> io::Result<()> {
     writeln!(out)?;
     // 2-D points in x and y columns; D-dimensional ones as one vector.
     let planar = c.dim == 2;
-    let point_width = r.basins.iter().map(|b| point_text(&b.point).len()).max().unwrap_or(5).max(5);
+    let point_width = r.basins.iter().map(|b| point_text(&b.point, 4).len()).max().unwrap_or(5).max(5);
     let point_header = if planar { format!("{:>10} {:>10}", "x", "y") } else { format!("{:<point_width$}", "point") };
     writeln!(
         out,
@@ -110,7 +112,7 @@ pub fn print_table(out: &mut dyn Write, r: &Report) -> io::Result<()> {
                 let zeroed = |c: f64| if c.abs() < 5e-7 { 0.0 } else { c };
                 format!("{:>10.6} {:>10.6}", zeroed(b.point[0]), zeroed(b.point[1]))
             } else {
-                format!("{:<point_width$}", point_text(&b.point))
+                format!("{:<point_width$}", point_text(&b.point, 4))
             },
             b.f,
             thousands(b.count),

@@ -113,22 +113,15 @@ impl std::fmt::Display for ParseError {
 pub struct Formula {
     source: String,
     dim: usize,
-    nodes: Vec<Node>,
-    value: Id,
-    gradient: Vec<Id>,
-    /// Row-major, D x D.
-    hessian: Vec<Id>,
-    /// Nodes each output needs, in evaluation order.
-    value_tape: Vec<Id>,
-    gradient_tape: Vec<Id>,
-    hessian_tape: Vec<Id>,
-    /// The tapes with registers numbered by tape position, for the CPU.
+    /// f, grad f, and the Hessian (row-major): each run by the CPU and
+    /// written out as WGSL from the same ops.
     value_program: Program,
     gradient_program: Program,
     hessian_program: Program,
 }
 
-/// A tape ready to run: node k of the tape writes register k.
+/// The nodes one output needs, in evaluation order: op k writes register k
+/// (`t{k}` in the WGSL), reading only registers before it.
 #[derive(Clone, Debug)]
 struct Program {
     ops: Vec<Node>,
@@ -136,6 +129,30 @@ struct Program {
 }
 
 impl Program {
+    /// One `let t{k} = ...;` per op, then `return` of `ret` applied to the
+    /// outputs' names. Twin of `run_in`.
+    fn wgsl(&self, ret: impl Fn(&str) -> String) -> String {
+        let mut body = String::new();
+        for (k, op) in self.ops.iter().enumerate() {
+            let line = match *op {
+                Node::Const(bits) => wgsl_float(f64::from_bits(bits)),
+                Node::Var(j) => format!("p[{j}]"),
+                Node::Neg(a) => format!("-t{a}"),
+                Node::Add(a, b) => format!("t{a} + t{b}"),
+                Node::Sub(a, b) => format!("t{a} - t{b}"),
+                Node::Mul(a, b) => format!("t{a} * t{b}"),
+                Node::Div(a, b) => format!("t{a} / t{b}"),
+                Node::PowInt(..) => unreachable!("lowered to products"),
+                Node::Pow(a, b) => format!("pow(t{a}, t{b})"),
+                Node::Call(f, a) => format!("{}(t{a})", f.wgsl()),
+            };
+            let _ = writeln!(body, "    let t{k} = {line};");
+        }
+        let outputs: Vec<String> = self.outputs.iter().map(|k| format!("t{k}")).collect();
+        let _ = writeln!(body, "    return {};", ret(&outputs.join(", ")));
+        body
+    }
+
     fn new(nodes: &[Node], tape: &[Id], outputs: &[Id]) -> Program {
         let mut slot = vec![usize::MAX; nodes.len()];
         for (k, &id) in tape.iter().enumerate() {
@@ -170,8 +187,7 @@ impl Program {
         }
     }
 
-    /// Twin of the lines `Formula::wgsl` writes: the same nodes, the same
-    /// operations, the same order.
+    /// Twin of `Program::wgsl`: the same ops, in the same order.
     #[inline(always)]
     fn run_in<T: Real>(&self, r: &mut [T], p: &[T], out: &mut [T]) {
         for (k, op) in self.ops.iter().enumerate() {
@@ -231,22 +247,12 @@ impl Formula {
             gradient.iter().map(|&g| map[g]).collect::<Vec<_>>(),
             hessian.iter().map(|&h| map[h]).collect::<Vec<_>>(),
         );
-        let value_tape = graph.tape(&[root]);
-        let gradient_tape = graph.tape(&gradient);
-        let hessian_tape = graph.tape(&hessian);
         Ok(Formula {
-            value_program: Program::new(&graph.nodes, &value_tape, &[root]),
-            gradient_program: Program::new(&graph.nodes, &gradient_tape, &gradient),
-            hessian_program: Program::new(&graph.nodes, &hessian_tape, &hessian),
+            value_program: Program::new(&graph.nodes, &graph.tape(&[root]), &[root]),
+            gradient_program: Program::new(&graph.nodes, &graph.tape(&gradient), &gradient),
+            hessian_program: Program::new(&graph.nodes, &graph.tape(&hessian), &hessian),
             source: source.trim().to_string(),
             dim,
-            nodes: graph.nodes,
-            value: root,
-            gradient,
-            hessian,
-            value_tape,
-            gradient_tape,
-            hessian_tape,
         })
     }
 
@@ -281,13 +287,12 @@ impl Formula {
     /// WGSL for `surface_value(p)`, `surface_gradient(p)` and
     /// `surface_hessian(p)` (row-major) where p is `Point` = array<f32, D>.
     pub fn wgsl(&self) -> String {
-        let list = |ids: &[Id]| ids.iter().map(|id| format!("t{id}")).collect::<Vec<_>>().join(", ");
         format!(
             "// Generated from the formula {:?} by src/surface/formula.rs.\n\n\
              fn surface_value(p: Point) -> f32 {{\n{}}}\n\nfn surface_gradient(p: Point) -> Point {{\n{}}}\n\n{}",
             self.source,
-            self.wgsl_body(&self.value_tape, format!("t{}", self.value)),
-            self.wgsl_body(&self.gradient_tape, format!("Point({})", list(&self.gradient))),
+            self.value_program.wgsl(|outputs| outputs.to_string()),
+            self.gradient_program.wgsl(|outputs| format!("Point({outputs})")),
             self.wgsl_hessian(),
         )
     }
@@ -295,37 +300,11 @@ impl Formula {
     /// WGSL for `surface_hessian(p)` alone, row-major.
     pub fn wgsl_hessian(&self) -> String {
         let n = self.dim * self.dim;
-        let list = self.hessian.iter().map(|id| format!("t{id}")).collect::<Vec<_>>().join(", ");
         format!(
             "// The Hessian of {:?}, generated by src/surface/formula.rs.\nfn surface_hessian(p: Point) -> array<f32, {n}> {{\n{}}}\n",
             self.source,
-            self.wgsl_body(&self.hessian_tape, format!("array<f32, {n}>({list})")),
+            self.hessian_program.wgsl(|outputs| format!("array<f32, {n}>({outputs})")),
         )
-    }
-
-    /// One `let` per node of `tape`, then `return ret;`.
-    fn wgsl_body(&self, tape: &[Id], ret: String) -> String {
-        let mut b = String::new();
-        for &id in tape {
-            let _ = writeln!(b, "    let t{id} = {};", self.wgsl_node(id));
-        }
-        let _ = writeln!(b, "    return {ret};");
-        b
-    }
-
-    fn wgsl_node(&self, id: Id) -> String {
-        match self.nodes[id] {
-            Node::Const(bits) => wgsl_float(f64::from_bits(bits)),
-            Node::Var(k) => format!("p[{k}]"),
-            Node::Neg(a) => format!("-t{a}"),
-            Node::Add(a, b) => format!("t{a} + t{b}"),
-            Node::Sub(a, b) => format!("t{a} - t{b}"),
-            Node::Mul(a, b) => format!("t{a} * t{b}"),
-            Node::Div(a, b) => format!("t{a} / t{b}"),
-            Node::PowInt(..) => unreachable!("lowered to products"),
-            Node::Pow(a, b) => format!("pow(t{a}, t{b})"),
-            Node::Call(f, a) => format!("{}(t{a})", f.wgsl()),
-        }
     }
 }
 
@@ -888,9 +867,11 @@ mod tests {
     #[test]
     fn shared_subexpressions_are_computed_once() {
         let formula = Formula::parse("exp(-x^2-y^2) * x + exp(-x^2-y^2) * y", None).unwrap();
-        // Value, gradient and Hessian all use the one exp node.
-        let exps = formula.nodes.iter().filter(|n| matches!(n, Node::Call(Func::Exp, _))).count();
-        assert_eq!(exps, 1);
+        // Value, gradient and Hessian each compute the exp once.
+        for program in [&formula.value_program, &formula.gradient_program, &formula.hessian_program] {
+            let exps = program.ops.iter().filter(|n| matches!(n, Node::Call(Func::Exp, _))).count();
+            assert_eq!(exps, 1);
+        }
     }
 
     #[test]
@@ -920,9 +901,10 @@ mod tests {
     fn whole_powers_are_shared_products() {
         let formula = Formula::parse("x^2 + x^3 + x^-2", None).unwrap();
         assert_eq!(formula.value(&[2.0, 0.0]), 12.25);
-        let x_squared =
-            |id: &Id| matches!(formula.nodes[*id], Node::Mul(a, b) if a == b && formula.nodes[a] == Node::Var(0));
-        assert_eq!(formula.value_tape.iter().filter(|id| x_squared(id)).count(), 1, "{:?}", formula.nodes);
-        assert!(!formula.nodes.iter().any(|n| matches!(n, Node::PowInt(..))));
+        let ops = &formula.value_program.ops;
+        let x_squared = |op: &&Node| matches!(op, Node::Mul(a, b) if a == b && ops[*a] == Node::Var(0));
+        assert_eq!(ops.iter().filter(x_squared).count(), 1, "{ops:?}");
+        let programs = [&formula.value_program, &formula.gradient_program, &formula.hessian_program];
+        assert!(!programs.iter().flat_map(|p| &p.ops).any(|n| matches!(n, Node::PowInt(..))));
     }
 }
