@@ -507,6 +507,11 @@ pub trait Real:
 {
     /// A constant, rounded to this type.
     fn splat(v: f64) -> Self;
+    /// self * a + b, fused into one rounding where that is cheap (the fast
+    /// engine's lanes on CPUs with FMA), and as written elsewhere: WGSL's
+    /// `fma` promises no more. The f32 and f64 scalars do not fuse, so the
+    /// reference needs no FMA hardware and gives the same bits everywhere.
+    fn mul_add(self, a: Self, b: Self) -> Self;
     fn exp(self) -> Self;
     fn ln(self) -> Self;
     fn sqrt(self) -> Self;
@@ -526,6 +531,10 @@ macro_rules! real_for_float {
             #[inline(always)]
             fn splat(v: f64) -> Self {
                 v as $t
+            }
+            #[inline(always)]
+            fn mul_add(self, a: Self, b: Self) -> Self {
+                self * a + b
             }
             #[inline(always)]
             fn exp(self) -> Self {
