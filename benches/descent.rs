@@ -24,12 +24,14 @@ fn descent(c: &mut Criterion) {
 }
 
 fn clustering(c: &mut Criterion) {
-    let cfg = RunConfig { walkers: 100_000, ..RunConfig::new(Surface::Peaks) };
+    // The size: a million endpoints of the default job (target 1e7 endpoints/s).
+    let cfg = RunConfig { walkers: 1_000_000, ..RunConfig::new(Surface::Peaks) };
     let endpoints = CpuEngine::new().descend(&cfg, 0..cfg.walkers).unwrap();
     let params = BasinParams::new(&cfg);
     let mut group = c.benchmark_group("basins");
+    group.sample_size(10);
     group.throughput(Throughput::Elements(endpoints.len() as u64));
-    group.bench_function("summarise_100k_endpoints", |b| b.iter(|| Summary::default().add_chunk(&endpoints, &params)));
+    group.bench_function("summarise_1m_endpoints", |b| b.iter(|| Summary::default().add_chunk(&endpoints, &params)));
     group.finish();
 }
 

@@ -23,7 +23,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{Endpoint, Status};
-use crate::surface::{Kind, Surface, solve, symmetric_eigenvalues};
+use crate::surface::{Kind, MAX_DIM, Surface, solve, symmetric_eigenvalues};
 
 /// Polished points closer than this (in each coordinate) are one point.
 pub const MERGE_TOL: f64 = 1e-7;
@@ -79,6 +79,29 @@ impl BasinParams {
 pub struct IterationHistogram(pub BTreeMap<u32, u64>);
 
 impl IterationHistogram {
+    /// The histogram of `values`, with one map update per distinct value:
+    /// counted in an array when they are few enough (iteration counts are
+    /// at most the step budget), as sorted runs otherwise.
+    pub fn of(mut values: Vec<u32>) -> Self {
+        let mut histogram = IterationHistogram::default();
+        let max = values.iter().copied().max().unwrap_or(0) as usize;
+        if max <= 2 * values.len() + 1024 {
+            let mut counts = vec![0u64; max + 1];
+            for &v in &values {
+                counts[v as usize] += 1;
+            }
+            for (v, &count) in counts.iter().enumerate().filter(|(_, c)| **c > 0) {
+                histogram.add(v as u32, count);
+            }
+        } else {
+            values.sort_unstable();
+            for run in values.chunk_by(|a, b| a == b) {
+                histogram.add(run[0], run.len() as u64);
+            }
+        }
+        histogram
+    }
+
     pub fn add(&mut self, iterations: u32, count: u64) {
         *self.0.entry(iterations).or_default() += count;
     }
@@ -194,19 +217,21 @@ impl Summary {
         self.walkers += endpoints.len() as u64;
         // One f64 Hessian per settled walker: the costly part, in parallel.
         let mut labels: Vec<Label> = endpoints.par_iter().map(|e| classify_walker(e, params)).collect();
-        let candidates: Vec<usize> = (0..endpoints.len()).filter(|&i| labels[i] == Label::Basin(usize::MAX)).collect();
+        let candidates: Vec<usize> =
+            (0..endpoints.len()).into_par_iter().filter(|&i| labels[i] == Label::Basin(usize::MAX)).collect();
         let clusters = cluster(endpoints, &candidates, params.cluster_radius);
         // Each cluster's lowest endpoint, polished: in parallel, then
         // inserted in cluster order (so the result does not depend on threads).
-        let polished: Vec<Option<Basin>> = clusters
+        let polished: Vec<(Option<Basin>, IterationHistogram)> = clusters
             .par_iter()
             .map(|cluster| {
                 let best =
                     *cluster.iter().min_by(|&&a, &&b| endpoints[a].f.total_cmp(&endpoints[b].f)).expect("non-empty");
-                polish(&params.surface, &endpoints[best].point, 4.0 * params.cluster_radius)
+                let basin = polish(&params.surface, &endpoints[best].point, 4.0 * params.cluster_radius);
+                (basin, IterationHistogram::of(cluster.iter().map(|&i| endpoints[i].iterations).collect()))
             })
             .collect();
-        for (cluster, basin) in clusters.into_iter().zip(polished) {
+        for (cluster, (basin, histogram)) in clusters.into_iter().zip(polished) {
             let label = match basin {
                 Some(basin) => Label::Basin(self.insert(basin)),
                 None => Label::Plateau,
@@ -216,12 +241,7 @@ impl Summary {
             }
             if let Label::Basin(b) = label {
                 self.basins[b].count += cluster.len() as u64;
-                // Sorted runs: one histogram update per distinct value.
-                let mut iterations: Vec<u32> = cluster.iter().map(|&i| endpoints[i].iterations).collect();
-                iterations.sort_unstable();
-                for run in iterations.chunk_by(|a, b| a == b) {
-                    self.basins[b].iterations.add(run[0], run.len() as u64);
-                }
+                self.basins[b].iterations.merge(&histogram);
             }
         }
         for label in &labels {
@@ -364,11 +384,10 @@ fn newton_step(surface: &Surface, p: &[f64]) -> Option<f64> {
     if let [x, y] = *p {
         // 2-D in closed form, without allocating: the basin stage's hot path
         // (the general solve on stack buffers measured 40% slower here).
-        let g = surface.gradient2([x, y]);
-        let h = surface.hessian2([x, y]);
+        let (g, h) = surface.gradient_hessian2([x, y]);
         let det = h[0][0] * h[1][1] - h[0][1] * h[1][0];
         let d = [(h[1][1] * g[0] - h[0][1] * g[1]) / det, (h[0][0] * g[1] - h[1][0] * g[0]) / det];
-        return (det != 0.0 && d[0].is_finite() && d[1].is_finite()).then(|| d[0].hypot(d[1]));
+        return (det != 0.0 && d[0].is_finite() && d[1].is_finite()).then(|| (d[0] * d[0] + d[1] * d[1]).sqrt());
     }
     newton_delta(surface, p).map(|d| norm(&d))
 }
@@ -426,6 +445,28 @@ pub fn polish(surface: &Surface, start: &[f64], max_travel: f64) -> Option<Basin
     })
 }
 
+/// FNV-1a over the cell's words (rotated, so that high bits mix too): the clustering's map is looked up once
+/// per walker, and the standard SipHash (made to resist chosen keys, which
+/// grid cells are not) was a third of its time.
+#[derive(Default)]
+struct CellHash(u64);
+
+impl std::hash::Hasher for CellHash {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    /// A word at a time (a slice of i64 arrives here as its bytes).
+    fn write(&mut self, bytes: &[u8]) {
+        for word in bytes.chunks(8) {
+            let mut w = [0u8; 8];
+            w[..word.len()].copy_from_slice(word);
+            self.0 = (self.0 ^ u64::from_le_bytes(w)).wrapping_mul(0x0100_0000_01b3).rotate_left(23);
+        }
+    }
+}
+
+type CellHasher = std::hash::BuildHasherDefault<CellHash>;
+
 /// Neighbouring cells are joined for D <= 3 (3^D - 1 neighbours); above,
 /// a basin split across cells is joined again by its polished point.
 const JOIN_NEIGHBOURS_UP_TO_DIM: usize = 3;
@@ -434,16 +475,24 @@ const JOIN_NEIGHBOURS_UP_TO_DIM: usize = 3;
 /// neighbouring) cells of a grid with cell size `radius`. Linear in
 /// candidates.
 fn cluster(endpoints: &[Endpoint], candidates: &[usize], radius: f64) -> Vec<Vec<usize>> {
-    let cell_of = |i: usize| -> Vec<i64> { endpoints[i].point.iter().map(|c| (c / radius).floor() as i64).collect() };
-    let mut cells: HashMap<Vec<i64>, usize> = HashMap::new();
-    let mut members: Vec<Vec<usize>> = Vec::new();
-    for &i in candidates {
-        let id = *cells.entry(cell_of(i)).or_insert_with(|| {
-            members.push(Vec::new());
-            members.len() - 1
-        });
-        members[id].push(i);
-    }
+    // Each thread maps its share of the candidates to cells; the maps
+    // (one entry per cell) are then merged, in candidate order.
+    let (cells, members) = candidates.par_chunks(CLUSTER_CHUNK).map(|chunk| cells_of(endpoints, chunk, radius)).reduce(
+        Default::default,
+        |(mut cells, mut members), (other_cells, mut other_members)| {
+            for (key, id) in other_cells {
+                let moved = std::mem::take(&mut other_members[id]);
+                match cells.get(&key) {
+                    Some(&known) => members[known].extend(moved),
+                    None => {
+                        cells.insert(key, members.len());
+                        members.push(moved);
+                    }
+                }
+            }
+            (cells, members)
+        },
+    );
     let mut parent: Vec<usize> = (0..members.len()).collect();
     fn root(parent: &mut [usize], mut i: usize) -> usize {
         while parent[i] != i {
@@ -474,8 +523,41 @@ fn cluster(endpoints: &[Endpoint], candidates: &[usize], radius: f64) -> Vec<Vec
         groups.entry(r).or_default().extend_from_slice(cell_members);
     }
     let mut out: Vec<Vec<usize>> = groups.into_values().collect();
+    // Members in index order, groups by their first: the same result for any number of threads.
+    out.par_iter_mut().for_each(|g| g.sort_unstable());
     out.sort_by_key(|g| g[0]);
     out
+}
+
+/// Candidates per clustering task.
+const CLUSTER_CHUNK: usize = 1 << 16;
+
+type CellMap = HashMap<Vec<i64>, usize, CellHasher>;
+
+/// The cells of grid size `radius` that `candidates` fall in, and the
+/// candidates in each (by cell id, in candidate order).
+fn cells_of(endpoints: &[Endpoint], candidates: &[usize], radius: f64) -> (CellMap, Vec<Vec<usize>>) {
+    let mut cells = CellMap::default();
+    let mut members: Vec<Vec<usize>> = Vec::new();
+    // The cell on the stack: a map key is allocated once per cell, not per walker.
+    let mut cell = [0i64; MAX_DIM];
+    for &i in candidates {
+        let point = &endpoints[i].point;
+        for (k, c) in point.iter().enumerate() {
+            cell[k] = (c / radius).floor() as i64;
+        }
+        let key = &cell[..point.len()];
+        let id = match cells.get(key) {
+            Some(&id) => id,
+            None => {
+                cells.insert(key.to_vec(), members.len());
+                members.push(Vec::new());
+                members.len() - 1
+            }
+        };
+        members[id].push(i);
+    }
+    (cells, members)
 }
 
 /// 95% Wilson score interval for `k` successes in `n` trials.
@@ -537,6 +619,44 @@ mod tests {
         }
         assert_eq!(h.quantile(0.5), Some(5));
         assert_eq!(h.quantile(0.9), Some(9));
+    }
+
+    #[test]
+    fn histogram_of_counts_and_sorts_alike() {
+        let small: Vec<u32> = (0..5000).map(|i| (i * 7 % 300) as u32).collect();
+        let dense = IterationHistogram::of(small.clone());
+        // Values far above the count take the sorting path.
+        let sorted = IterationHistogram::of(small.iter().map(|v| v * 1_000_000).collect());
+        assert_eq!(dense.0.len(), 300);
+        assert!(dense.0.iter().zip(&sorted.0).all(|((a, n), (b, m))| a * 1_000_000 == *b && n == m));
+        assert_eq!(dense.0.values().sum::<u64>(), 5000);
+    }
+
+    #[test]
+    fn clusters_do_not_depend_on_how_the_candidates_are_split() {
+        // Three tight groups, interleaved, over more candidates than one task takes.
+        let centres = [[0.5, 0.5], [-1.25, 0.25], [0.75, -1.5]];
+        let endpoints: Vec<Endpoint> = (0..3 * CLUSTER_CHUNK + 17)
+            .map(|i| {
+                let c = centres[i % 3];
+                let jitter = (i % 97) as f64 * 1e-7;
+                Endpoint {
+                    index: i as u64,
+                    point: vec![c[0] + jitter, c[1] - jitter],
+                    f: 0.0,
+                    grad_norm: 0.0,
+                    iterations: 0,
+                    status: Status::Converged,
+                }
+            })
+            .collect();
+        let candidates: Vec<usize> = (0..endpoints.len()).collect();
+        let groups = cluster(&endpoints, &candidates, 1e-3);
+        assert_eq!(groups.len(), 3);
+        for (k, group) in groups.iter().enumerate() {
+            assert_eq!(group[0], k);
+            assert!(group.windows(2).all(|w| w[0] < w[1] && w[1] - w[0] == 3));
+        }
     }
 
     #[test]

@@ -24,6 +24,11 @@ proptest! {
     fn hessians_match_central_differences(x in -3.0f64..3.0, y in -3.0f64..3.0) {
         for s in Surface::all() {
         let h = s.hessian2([x, y]);
+        // The basin stage's gradient and Hessian in one: the same numbers.
+        let (g, h_too) = s.gradient_hessian2([x, y]);
+        let g_alone = s.gradient2([x, y]);
+        prop_assert!(h_too == h);
+        prop_assert!((0..2).all(|k| (g[k] - g_alone[k]).abs() <= 1e-12 * (1.0 + g_alone[k].abs())), "{s:?}");
         let e = 1e-5;
         let gx = [s.gradient2([x + e, y]), s.gradient2([x - e, y])];
         let gy = [s.gradient2([x, y + e]), s.gradient2([x, y - e])];

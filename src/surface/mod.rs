@@ -407,6 +407,15 @@ impl Surface {
         }
     }
 
+    /// grad f and the Hessian at a 2-D point in f64: for peaks from one set
+    /// of exps (the basin stage's Newton step at every settled walker).
+    pub fn gradient_hessian2(&self, p: [f64; 2]) -> ([f64; 2], [[f64; 2]; 2]) {
+        match self {
+            Surface::Peaks => peaks::gradient_hessian(p),
+            _ => (self.gradient2(p), self.hessian2(p)),
+        }
+    }
+
     /// The known global minima (several where they tie).
     pub fn global_minima(&self) -> impl Iterator<Item = KnownPoint> {
         self.known_points().into_iter().filter(|k| k.global && k.kind == Kind::Minimum)

@@ -71,18 +71,24 @@ pub fn gradient<T: Real>(p: [T; 2]) -> [T; 2] {
 }
 
 /// Exact Hessian. Each term of peaks is P(x,y) e^phi(x,y) with P a
-/// polynomial and phi a quadratic, so its second derivatives follow one
-/// product rule (`gaussian_term_hessian`).
+/// polynomial and phi a quadratic, so its derivatives follow one product
+/// rule (`gaussian_term`).
 pub fn hessian(p: [f64; 2]) -> [[f64; 2]; 2] {
+    gradient_hessian(p).1
+}
+
+/// Gradient and Hessian from the same three exps, in f64: the basin
+/// stage's Newton step needs both for every settled walker.
+pub fn gradient_hessian(p: [f64; 2]) -> ([f64; 2], [[f64; 2]; 2]) {
     let (x, y) = (p[0], p[1]);
     let a = 1.0 - x;
     // Term 1: P = 3(1-x)^2, phi = -x^2 - (y+1)^2.
-    let t1 = gaussian_term_hessian(
+    let t1 = gaussian_term(
         [3.0 * a * a, -6.0 * a, 0.0, 6.0, 0.0, 0.0],
         [-x * x - (y + 1.0) * (y + 1.0), -2.0 * x, -2.0 * (y + 1.0)],
     );
     // Term 2: P = -10(x/5 - x^3 - y^5) = -2x + 10x^3 + 10y^5, phi = -x^2 - y^2.
-    let t2 = gaussian_term_hessian(
+    let t2 = gaussian_term(
         [
             -2.0 * x + 10.0 * x.powi(3) + 10.0 * y.powi(5),
             -2.0 + 30.0 * x * x,
@@ -94,24 +100,28 @@ pub fn hessian(p: [f64; 2]) -> [[f64; 2]; 2] {
         [-x * x - y * y, -2.0 * x, -2.0 * y],
     );
     // Term 3: P = -1/3, phi = -(x+1)^2 - y^2.
-    let t3 = gaussian_term_hessian(
+    let t3 = gaussian_term(
         [-1.0 / 3.0, 0.0, 0.0, 0.0, 0.0, 0.0],
         [-(x + 1.0) * (x + 1.0) - y * y, -2.0 * (x + 1.0), -2.0 * y],
     );
-    let h = [0, 1, 2].map(|k| t1[k] + t2[k] + t3[k]);
-    [[h[0], h[1]], [h[1], h[2]]]
+    let g = [0, 1].map(|k| t1.0[k] + t2.0[k] + t3.0[k]);
+    let h = [0, 1, 2].map(|k| t1.1[k] + t2.1[k] + t3.1[k]);
+    (g, [[h[0], h[1]], [h[1], h[2]]])
 }
 
-/// Second derivatives [hxx, hxy, hyy] of P e^phi, given
-/// P's [P, Px, Py, Pxx, Pxy, Pyy] and phi's [phi, phix, phiy] for a phi whose
-/// second derivatives are phixx = phiyy = -2, phixy = 0.
-fn gaussian_term_hessian(poly: [f64; 6], phi: [f64; 3]) -> [f64; 3] {
+/// First derivatives [gx, gy] and second [hxx, hxy, hyy] of P e^phi,
+/// given P's [P, Px, Py, Pxx, Pxy, Pyy] and phi's [phi, phix, phiy] for a
+/// phi whose second derivatives are phixx = phiyy = -2, phixy = 0.
+fn gaussian_term(poly: [f64; 6], phi: [f64; 3]) -> ([f64; 2], [f64; 3]) {
     let [p, px, py, pxx, pxy, pyy] = poly;
     let [phi, phx, phy] = phi;
     let e = phi.exp();
-    [
-        (pxx + 2.0 * px * phx + p * (-2.0 + phx * phx)) * e,
-        (pxy + px * phy + py * phx + p * phx * phy) * e,
-        (pyy + 2.0 * py * phy + p * (-2.0 + phy * phy)) * e,
-    ]
+    (
+        [(px + p * phx) * e, (py + p * phy) * e],
+        [
+            (pxx + 2.0 * px * phx + p * (-2.0 + phx * phx)) * e,
+            (pxy + px * phy + py * phx + p * phx * phy) * e,
+            (pyy + 2.0 * py * phy + p * (-2.0 + phy * phy)) * e,
+        ],
+    )
 }
