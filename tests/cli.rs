@@ -362,7 +362,10 @@ fn bench_json_has_rows_per_size_and_backend_and_the_ratios() {
         "--markdown",
         md.to_str().unwrap(),
     ]);
-    assert!(text.contains("| backend | walkers | median (s) | min (s) | walker-steps/s |"), "{text}");
+    assert!(
+        text.contains("| backend | walkers | median (s) | min (s) | walker-steps/s | timer | host median (s) |"),
+        "{text}"
+    );
     let j: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     for key in ["cpu", "threads", "adapter", "api"] {
         assert!(j["machine"].get(key).is_some(), "machine.{key}");
@@ -382,6 +385,14 @@ fn bench_json_has_rows_per_size_and_backend_and_the_ratios() {
         assert!(min > 0.0 && min <= median);
         let walkers = row["walkers"].as_f64().unwrap();
         assert!((rate - walkers * 50.0 / median).abs() <= 1e-6 * rate);
+        // GPU rows by the GPU's timestamps where it has them (lavapipe does):
+        // inside the host's time around the same runs.
+        let host = row["host_median_s"].as_f64().unwrap();
+        match row["timer"].as_str().unwrap() {
+            "host-clock" => assert_eq!(host, median),
+            "gpu-timestamps" => assert!(row["backend"] == "gpu" && median <= 1.01 * host, "{row}"),
+            other => panic!("timer {other}"),
+        }
     }
     assert_eq!(j["ratios"].as_array().unwrap().len(), if has_gpu { 2 } else { 0 });
     assert_eq!(std::fs::read_to_string(&md).unwrap(), text);

@@ -98,6 +98,11 @@ pub trait Engine {
     fn preferred_chunk(&self) -> u64;
     /// Runs walkers `range` of the job to their ends, in index order.
     fn descend(&mut self, config: &RunConfig, range: Range<u64>) -> Result<Vec<Endpoint>>;
+    /// The last `descend`'s seconds on the device by its own clock (GPU
+    /// timestamp queries), where it has one.
+    fn device_seconds(&self) -> Option<f64> {
+        None
+    }
 }
 
 /// Step parameters in the engine's float type.

@@ -164,6 +164,48 @@ pub struct GpuEngine {
     device_info: DeviceInfo,
     /// The first error the device reported outside an error scope.
     uncaptured: Arc<Mutex<Option<String>>>,
+    /// Where the device has timestamp queries.
+    timestamps: Option<Arc<Timestamps>>,
+    /// The last `descend`'s GPU time by the timestamps: from its first
+    /// dispatch's start to its last one's end, summed over its chunks.
+    device_seconds: Option<f64>,
+}
+
+/// Two timestamps per run (the first dispatch's start, the last one's
+/// end) and the buffers that bring them back.
+struct Timestamps {
+    queries: wgpu::QuerySet,
+    resolved: wgpu::Buffer,
+    readback: wgpu::Buffer,
+    /// Nanoseconds per tick.
+    period: f64,
+}
+
+impl Timestamps {
+    fn new(device: &wgpu::Device, queue: &wgpu::Queue) -> Option<Self> {
+        if !device.features().contains(wgpu::Features::TIMESTAMP_QUERY) {
+            return None;
+        }
+        let buffer = |label, usage| {
+            device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(label),
+                size: 16,
+                usage,
+                mapped_at_creation: false,
+            })
+        };
+        use wgpu::BufferUsages as U;
+        Some(Timestamps {
+            queries: device.create_query_set(&wgpu::QuerySetDescriptor {
+                label: Some("descent timestamps"),
+                ty: wgpu::QueryType::Timestamp,
+                count: 2,
+            }),
+            resolved: buffer("timestamps", U::QUERY_RESOLVE | U::COPY_SRC),
+            readback: buffer("timestamps readback", U::MAP_READ | U::COPY_DST),
+            period: queue.get_timestamp_period() as f64,
+        })
+    }
 }
 
 impl GpuEngine {
@@ -184,6 +226,7 @@ impl GpuEngine {
         });
         let pipeline = build_pipeline(device, surface, Optimizer::Gd)?;
         let device_info = ctx.device_info();
+        let timestamps = Timestamps::new(device, &ctx.queue).map(Arc::new);
         Ok(GpuEngine {
             ctx,
             surface: surface.clone(),
@@ -192,6 +235,8 @@ impl GpuEngine {
             buffers: None,
             device_info,
             uncaptured,
+            timestamps,
+            device_seconds: None,
         })
     }
 
@@ -252,18 +297,19 @@ impl GpuEngine {
     /// returns the raw GPU records.
     pub fn run_raw(&mut self, config: &RunConfig, range: Range<u64>, steps: u32) -> Result<Vec<GpuWalker>> {
         let dim = self.surface.dim();
-        self.run(config, range, steps, |_, words| decode(words, dim))
+        Ok(self.run(config, range, steps, |_, words| decode(words, dim))?.0)
     }
 
     /// Runs `steps` steps on walkers `range` and reads each walker's record
-    /// (its 32-bit words) back through `read(index, words)`.
+    /// (its 32-bit words) back through `read(index, words)`; with the GPU
+    /// seconds the dispatches took, where the device has timestamps.
     fn run<T>(
         &mut self,
         config: &RunConfig,
         range: Range<u64>,
         steps: u32,
         read: impl Fn(u64, &[u32]) -> T,
-    ) -> Result<Vec<T>> {
+    ) -> Result<(Vec<T>, Option<f64>)> {
         self.use_optimizer(config.optimizer)?;
         let count = range.end - range.start;
         if count > self.max_chunk() {
@@ -298,6 +344,7 @@ impl GpuEngine {
         let groups = (count as u32).div_ceil(WORKGROUP_SIZE);
         let queue = self.ctx.queue.clone();
         let device = self.ctx.device.clone();
+        let timestamps = self.timestamps.clone();
         let pipeline = self.pipeline.clone();
         let uncaptured = self.uncaptured.clone();
         let b = self.buffers(count);
@@ -312,20 +359,34 @@ impl GpuEngine {
             queue.write_buffer(&b.starts, 0, bytemuck::cast_slice(&points));
         }
         // One submission per dispatch: each sees its own `steps_now`.
+        let timestamps = timestamps.as_deref();
         let mut done = 0;
         loop {
             params.steps_now = spd.min(steps - done);
             queue.write_buffer(&b.params, 0, bytemuck::bytes_of(&params));
             let mut encoder = device.create_command_encoder(&Default::default());
+            let last = done + params.steps_now == steps;
             {
-                let mut pass = encoder.begin_compute_pass(&Default::default());
+                // The first pass writes the start, the last the end; passes between, none.
+                let timestamp_writes =
+                    timestamps.filter(|_| done == 0 || last).map(|t| wgpu::ComputePassTimestampWrites {
+                        query_set: &t.queries,
+                        beginning_of_pass_write_index: (done == 0).then_some(0),
+                        end_of_pass_write_index: last.then_some(1),
+                    });
+                let mut pass =
+                    encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: None, timestamp_writes });
                 pass.set_pipeline(&pipeline);
                 pass.set_bind_group(0, &b.bind_group, &[]);
                 pass.dispatch_workgroups(groups, 1, 1);
             }
             done += params.steps_now;
-            if done == steps {
+            if last {
                 encoder.copy_buffer_to_buffer(&b.walkers, 0, &b.readback, 0, count * walker_bytes);
+                if let Some(t) = timestamps {
+                    encoder.resolve_query_set(&t.queries, 0..2, &t.resolved, 0);
+                    encoder.copy_buffer_to_buffer(&t.resolved, 0, &t.readback, 0, 16);
+                }
             }
             queue.submit([encoder.finish()]);
             params.first_dispatch = 0;
@@ -338,6 +399,12 @@ impl GpuEngine {
         slice.map_async(wgpu::MapMode::Read, move |r| {
             let _ = tx.send(r);
         });
+        let (ticks_tx, ticks_rx) = std::sync::mpsc::channel();
+        if let Some(t) = timestamps {
+            t.readback.slice(..).map_async(wgpu::MapMode::Read, move |r| {
+                let _ = ticks_tx.send(r);
+            });
+        }
         device.poll(wgpu::PollType::Wait { submission_index: None, timeout: Some(POLL_TIMEOUT) }).map_err(|e| {
             Error::Gpu(format!(
                 "waiting for the GPU failed: {e} (a driver timeout or hang; try a smaller --steps-per-dispatch)"
@@ -353,7 +420,17 @@ impl GpuEngine {
             range.zip(records).map(|(index, words)| read(index, words)).collect()
         };
         b.readback.unmap();
-        Ok(out)
+        let seconds = match (timestamps, ticks_rx.recv()) {
+            (Some(t), Ok(Ok(()))) => {
+                let view = t.readback.slice(..).get_mapped_range().map_err(|e| Error::Gpu(e.to_string()))?;
+                let ticks: [u64; 2] = bytemuck::pod_read_unaligned(&view);
+                drop(view);
+                t.readback.unmap();
+                Some(ticks[1].wrapping_sub(ticks[0]) as f64 * t.period * 1e-9)
+            }
+            _ => None,
+        };
+        Ok((out, seconds))
     }
 }
 
@@ -399,12 +476,13 @@ impl Engine for GpuEngine {
         debug_assert_eq!(self.surface, config.surface);
         let mut out = Vec::with_capacity((range.end - range.start) as usize);
         let mut first = range.start;
+        self.device_seconds = self.timestamps.as_ref().map(|_| 0.0);
         while first < range.end {
             let part = first..(first + self.max_chunk()).min(range.end);
             first = part.end;
             // Straight from the words to endpoints: no GpuWalker in between.
             let dim = self.surface.dim();
-            out.extend(self.run(config, part, config.steps, |index, words| {
+            let (endpoints, seconds) = self.run(config, part, config.steps, |index, words| {
                 let (p, f, grad_norm, iterations, status) = fields(words, dim);
                 Endpoint {
                     index,
@@ -414,9 +492,15 @@ impl Engine for GpuEngine {
                     iterations,
                     status: Status::from_u32(status),
                 }
-            })?);
+            })?;
+            out.extend(endpoints);
+            self.device_seconds = self.device_seconds.zip(seconds).map(|(a, b)| a + b);
         }
         Ok(out)
+    }
+
+    fn device_seconds(&self) -> Option<f64> {
+        self.device_seconds
     }
 }
 
