@@ -22,7 +22,10 @@ use crate::error::{Error, Result};
 use crate::starts;
 use crate::surface::Surface;
 
-/// Invocations per workgroup.
+/// Invocations per workgroup: a multiple of NVIDIA's 32-wide warps and AMD's
+/// 64-wide waves. On lavapipe the size does not matter: 1e6 walkers x 300
+/// steps took 1.06 to 1.32 s of descent at 32, 64, 128 and 256 alike (three
+/// runs each, the spread the same within and across sizes).
 pub const WORKGROUP_SIZE: u32 = 64;
 /// Walkers per chunk at most, whatever the limits allow: keeps the
 /// host's endpoint buffer of one chunk near 100 MB.
