@@ -445,9 +445,10 @@ pub fn polish(surface: &Surface, start: &[f64], max_travel: f64) -> Option<Basin
     })
 }
 
-/// FNV-1a over the cell's words (rotated, so that high bits mix too): the clustering's map is looked up once
-/// per walker, and the standard SipHash (made to resist chosen keys, which
-/// grid cells are not) was a third of its time.
+/// FNV's multiply over the cell's words, rotated so that high bits mix
+/// too. The clustering's map is looked up once per walker, and the standard
+/// SipHash (made to resist chosen keys, which grid cells are not) was a
+/// third of its time.
 #[derive(Default)]
 struct CellHash(u64);
 

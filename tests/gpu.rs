@@ -132,6 +132,28 @@ fn chunks_and_dispatch_splits_give_identical_endpoints() {
     assert!(whole.iter().any(|w| w.status == Status::Converged as u32));
 }
 
+/// The timestamps time the kernel and change nothing else; without them
+/// (as on a device that has none) the same endpoints come back, untimed.
+#[test]
+fn timestamps_time_the_descent_and_change_nothing() {
+    let Some(ctx) = common::gpu("timestamps_time_the_descent_and_change_nothing") else { return };
+    let has_timestamps = ctx.device.features().contains(wgpu::Features::TIMESTAMP_QUERY);
+    let mut timed = GpuEngine::new(ctx, &Surface::Peaks).expect("kernel builds");
+    let Some(ctx) = common::gpu("timestamps_time_the_descent_and_change_nothing") else { return };
+    let mut untimed = GpuEngine::new(ctx, &Surface::Peaks).expect("kernel builds").without_timestamps();
+    // Four dispatches: the first pass starts the clock, the last stops it.
+    let c = RunConfig { steps_per_dispatch: 300, ..config(3_000) };
+    let a = timed.descend(&c, 0..3_000).unwrap();
+    let seconds = timed.device_seconds();
+    let b = untimed.descend(&c, 0..3_000).unwrap();
+    assert_eq!(a, b);
+    assert_eq!(untimed.device_seconds(), None);
+    if has_timestamps {
+        let s = seconds.expect("timed");
+        assert!(s > 0.0 && s < 60.0, "{s} s");
+    }
+}
+
 #[test]
 fn uploaded_starts_descend_like_the_cpu() {
     let Some(mut gpu) = engine("uploaded_starts_descend_like_the_cpu") else { return };

@@ -71,6 +71,19 @@ impl Mask {
     pub fn is_set(self, lane: usize) -> bool {
         self.0[lane] != 0
     }
+
+    #[inline(always)]
+    pub fn any(self) -> bool {
+        self.0.iter().fold(0, |a, &m| a | m) != 0
+    }
+
+    /// Adds one to each counter whose lane is set.
+    #[inline(always)]
+    pub fn count_into(self, counters: &mut [u32; LANES]) {
+        for (c, m) in counters.iter_mut().zip(self.0) {
+            *c = c.wrapping_sub(m);
+        }
+    }
 }
 
 impl BitAnd for Mask {
@@ -92,21 +105,6 @@ impl Not for Mask {
             *v = !*v;
         }
         self
-    }
-}
-
-impl Mask {
-    #[inline(always)]
-    pub fn any(self) -> bool {
-        self.0.iter().fold(0, |a, &m| a | m) != 0
-    }
-
-    /// Adds one to each counter whose lane is set.
-    #[inline(always)]
-    pub fn count_into(self, counters: &mut [u32; LANES]) {
-        for (c, m) in counters.iter_mut().zip(self.0) {
-            *c = c.wrapping_sub(m);
-        }
     }
 }
 

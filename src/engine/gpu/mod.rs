@@ -243,6 +243,13 @@ impl GpuEngine {
         })
     }
 
+    /// Times the dispatches by the GPU's clock (`device_seconds`): on by
+    /// default where the device has timestamp queries, and off here.
+    pub fn without_timestamps(mut self) -> Self {
+        self.timestamps = None;
+        self
+    }
+
     /// Makes the pipeline `optimizer`'s (the buffers' bind group goes with it).
     fn use_optimizer(&mut self, optimizer: Optimizer) -> Result<()> {
         if optimizer != self.optimizer {
@@ -402,12 +409,15 @@ impl GpuEngine {
         slice.map_async(wgpu::MapMode::Read, move |r| {
             let _ = tx.send(r);
         });
-        let (ticks_tx, ticks_rx) = std::sync::mpsc::channel();
-        if let Some(t) = timestamps {
+        // Only where there are timestamps: a channel whose sender is never
+        // moved into a callback would make the `recv` below wait for ever.
+        let ticks = timestamps.map(|t| {
+            let (tx, rx) = std::sync::mpsc::channel();
             t.readback.slice(..).map_async(wgpu::MapMode::Read, move |r| {
-                let _ = ticks_tx.send(r);
+                let _ = tx.send(r);
             });
-        }
+            (t, rx)
+        });
         device.poll(wgpu::PollType::Wait { submission_index: None, timeout: Some(POLL_TIMEOUT) }).map_err(|e| {
             Error::Gpu(format!(
                 "waiting for the GPU failed: {e} (a driver timeout or hang; try a smaller --steps-per-dispatch)"
@@ -423,8 +433,8 @@ impl GpuEngine {
             range.zip(records).map(|(index, words)| read(index, words)).collect()
         };
         b.readback.unmap();
-        let seconds = match (timestamps, ticks_rx.recv()) {
-            (Some(t), Ok(Ok(()))) => {
+        let seconds = match ticks {
+            Some((t, rx)) if matches!(rx.recv(), Ok(Ok(()))) => {
                 let view = t.readback.slice(..).get_mapped_range().map_err(|e| Error::Gpu(e.to_string()))?;
                 let ticks: [u64; 2] = bytemuck::pod_read_unaligned(&view);
                 drop(view);
