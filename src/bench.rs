@@ -223,7 +223,8 @@ pub fn run(b: &BenchConfig) -> Result<BenchReport> {
                 ("host-clock", &host_times)
             };
             let median_s = median(times);
-            throughput = Some(work / median(&host_times));
+            let host_median_s = median(&host_times);
+            throughput = Some(work / host_median_s);
             rows.push(Row {
                 backend: name,
                 walkers,
@@ -233,7 +234,7 @@ pub fn run(b: &BenchConfig) -> Result<BenchReport> {
                 min_s: times[0],
                 walker_steps_per_s: work / median_s,
                 timer,
-                host_median_s: median(&host_times),
+                host_median_s,
             });
         }
     }

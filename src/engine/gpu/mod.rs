@@ -490,11 +490,11 @@ impl Engine for GpuEngine {
         let mut out = Vec::with_capacity((range.end - range.start) as usize);
         let mut first = range.start;
         self.device_seconds = self.timestamps.as_ref().map(|_| 0.0);
+        let dim = self.surface.dim();
         while first < range.end {
             let part = first..(first + self.max_chunk()).min(range.end);
             first = part.end;
             // Straight from the words to endpoints: no GpuWalker in between.
-            let dim = self.surface.dim();
             let (endpoints, seconds) = self.run(config, part, config.steps, |index, words| {
                 let (p, f, grad_norm, iterations, status) = fields(words, dim);
                 Endpoint {
