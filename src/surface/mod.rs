@@ -522,6 +522,9 @@ pub trait Real:
     /// reference needs no FMA hardware and gives the same bits everywhere.
     fn mul_add(self, a: Self, b: Self) -> Self;
     fn exp(self) -> Self;
+    /// 2^self: the peaks gradient's exps, whose exponents it scales by
+    /// log2 e itself (WGSL's `exp2`).
+    fn exp2(self) -> Self;
     fn ln(self) -> Self;
     fn sqrt(self) -> Self;
     fn abs(self) -> Self;
@@ -548,6 +551,10 @@ macro_rules! real_for_float {
             #[inline(always)]
             fn exp(self) -> Self {
                 <$t>::exp(self)
+            }
+            #[inline(always)]
+            fn exp2(self) -> Self {
+                <$t>::exp2(self)
             }
             #[inline(always)]
             fn ln(self) -> Self {
