@@ -445,10 +445,10 @@ impl RunConfig {
         if self.backend == Backend::Gpu && self.precision == Precision::F64 {
             return Err(input("--precision f64 runs on the CPU only: the GPU engine is f32 (use --backend cpu)"));
         }
-        if let Some((k, n)) = self.shard {
-            if n == 0 || k >= n || n > walkers {
-                return Err(input(format!("--shard {k}/{n}: expected K/N with 0 <= K < N <= walkers ({walkers})")));
-            }
+        if let Some((k, n)) = self.shard
+            && (n == 0 || k >= n || n > walkers)
+        {
+            return Err(input(format!("--shard {k}/{n}: expected K/N with 0 <= K < N <= walkers ({walkers})")));
         }
         if let Some(t) = &self.trajectories {
             if dim != 2 {

@@ -1,0 +1,369 @@
+//! What the blocks compute on: the `Vector` trait (a lane type's
+//! arithmetic, from `Real`, and its compares, selects and the bit trick
+//! of exp), `Lanes`, 8 f32 lanes as an array that LLVM vectorises (AVX2,
+//! or SSE2 on the portable path), and exp and exp2 written once for every
+//! lane type.
+
+use std::ops::{Add, BitAnd, Div, Mul, Neg, Not, Sub};
+
+use crate::surface::Real;
+
+/// Walkers per block of `Lanes`: one AVX2 register of f32.
+pub const LANES: usize = 8;
+
+/// N f32 lanes, one per walker: what `run_blocks` needs beyond arithmetic.
+pub trait Vector<const N: usize>: Real {
+    type Mask: LaneMask<N>;
+    fn from_array(v: [f32; N]) -> Self;
+    fn to_array(self) -> [f32; N];
+    fn lt(self, rhs: Self) -> Self::Mask;
+    fn le(self, rhs: Self) -> Self::Mask;
+    /// Lane by lane, in the form of one `vmaxps` (`f32::max`'s rule for
+    /// NaN costs two more instructions); a NaN lane gives `rhs`.
+    fn max(self, rhs: Self) -> Self;
+    /// As `max`: one `vminps`.
+    fn min(self, rhs: Self) -> Self;
+    /// `a` where the mask is set, `b` elsewhere.
+    fn select(mask: Self::Mask, a: Self, b: Self) -> Self;
+    /// 2^n, for lanes n + `ROUND` with n whole from -127 (giving 0) to 127:
+    /// n + 127, from the low mantissa bits, shifted into the exponent.
+    fn two_to_the_n(self) -> Self;
+}
+
+/// One flag per lane.
+pub trait LaneMask<const N: usize>: Copy + BitAnd<Output = Self> + Not<Output = Self> {
+    fn from_fn(f: impl Fn(usize) -> bool) -> Self;
+    fn is_set(self, lane: usize) -> bool;
+    fn any(self) -> bool;
+    /// Adds one to each counter whose lane is set.
+    fn count_into(self, counters: &mut [u32; N]);
+}
+
+/// `LANES` f32 values, one per walker; LLVM turns the lane loops into
+/// vector instructions. `FMA`: whether `mul_add` fuses (where the CPU has
+/// FMA; without it a fused multiply-add is a slow library call).
+#[derive(Clone, Copy, Debug)]
+pub struct Lanes<const FMA: bool>(pub [f32; LANES]);
+
+macro_rules! lane_op {
+    ($trait:ident, $method:ident, $op:tt) => {
+        impl<const FMA: bool> $trait for Lanes<FMA> {
+            type Output = Self;
+            #[inline(always)]
+            fn $method(mut self, rhs: Self) -> Self {
+                for i in 0..LANES {
+                    self.0[i] $op rhs.0[i];
+                }
+                self
+            }
+        }
+    };
+}
+lane_op!(Add, add, +=);
+lane_op!(Sub, sub, -=);
+lane_op!(Mul, mul, *=);
+lane_op!(Div, div, /=);
+
+impl<const FMA: bool> Neg for Lanes<FMA> {
+    type Output = Self;
+    #[inline(always)]
+    fn neg(mut self) -> Self {
+        for v in &mut self.0 {
+            *v = -*v;
+        }
+        self
+    }
+}
+
+/// One flag per lane as a vector compare leaves it: all ones or zero.
+/// (Words rather than bools, which LLVM would keep as bytes and unpack.)
+#[derive(Clone, Copy, Debug)]
+pub struct Mask(pub [u32; LANES]);
+
+impl LaneMask<LANES> for Mask {
+    #[inline(always)]
+    fn from_fn(f: impl Fn(usize) -> bool) -> Mask {
+        Mask(std::array::from_fn(|i| 0u32.wrapping_sub(f(i) as u32)))
+    }
+
+    #[inline(always)]
+    fn is_set(self, lane: usize) -> bool {
+        self.0[lane] != 0
+    }
+
+    #[inline(always)]
+    fn any(self) -> bool {
+        self.0.iter().fold(0, |a, &m| a | m) != 0
+    }
+
+    #[inline(always)]
+    fn count_into(self, counters: &mut [u32; LANES]) {
+        for (c, m) in counters.iter_mut().zip(self.0) {
+            *c = c.wrapping_sub(m);
+        }
+    }
+}
+
+impl BitAnd for Mask {
+    type Output = Mask;
+    #[inline(always)]
+    fn bitand(mut self, rhs: Mask) -> Mask {
+        for i in 0..LANES {
+            self.0[i] &= rhs.0[i];
+        }
+        self
+    }
+}
+
+impl Not for Mask {
+    type Output = Mask;
+    #[inline(always)]
+    fn not(mut self) -> Mask {
+        for v in &mut self.0 {
+            *v = !*v;
+        }
+        self
+    }
+}
+
+impl<const FMA: bool> Lanes<FMA> {
+    /// The same values, fused or not.
+    #[cfg(test)]
+    #[inline(always)]
+    pub fn cast<const TO: bool>(self) -> Lanes<TO> {
+        Lanes(self.0)
+    }
+}
+
+impl<const FMA: bool> Vector<LANES> for Lanes<FMA> {
+    type Mask = Mask;
+
+    #[inline(always)]
+    fn from_array(v: [f32; LANES]) -> Self {
+        Lanes(v)
+    }
+
+    #[inline(always)]
+    fn to_array(self) -> [f32; LANES] {
+        self.0
+    }
+
+    #[inline(always)]
+    fn lt(self, rhs: Self) -> Mask {
+        Mask::from_fn(|i| self.0[i] < rhs.0[i])
+    }
+
+    #[inline(always)]
+    fn le(self, rhs: Self) -> Mask {
+        Mask::from_fn(|i| self.0[i] <= rhs.0[i])
+    }
+
+    #[inline(always)]
+    fn max(self, rhs: Self) -> Self {
+        Lanes(std::array::from_fn(|i| if self.0[i] > rhs.0[i] { self.0[i] } else { rhs.0[i] }))
+    }
+
+    #[inline(always)]
+    fn min(self, rhs: Self) -> Self {
+        Lanes(std::array::from_fn(|i| if self.0[i] < rhs.0[i] { self.0[i] } else { rhs.0[i] }))
+    }
+
+    #[inline(always)]
+    fn select(mask: Mask, a: Self, b: Self) -> Self {
+        Lanes(std::array::from_fn(|i| f32::from_bits((a.0[i].to_bits() & mask.0[i]) | (b.0[i].to_bits() & !mask.0[i]))))
+    }
+
+    #[inline(always)]
+    fn two_to_the_n(mut self) -> Self {
+        for v in &mut self.0 {
+            *v = f32::from_bits(v.to_bits() << 23);
+        }
+        self
+    }
+}
+
+/// Lane by lane; exp is the polynomial that vectorises, the rest (used by
+/// formulas only) call the f32 functions per lane.
+macro_rules! lane_map {
+    ($($name:ident),*) => {
+        $(
+            #[inline(always)]
+            fn $name(mut self) -> Self {
+                for v in &mut self.0 {
+                    *v = Real::$name(*v);
+                }
+                self
+            }
+        )*
+    };
+}
+
+impl<const FMA: bool> Real for Lanes<FMA> {
+    #[inline(always)]
+    fn splat(v: f64) -> Self {
+        Lanes([opaque(v as f32); LANES])
+    }
+    #[inline(always)]
+    fn mul_add(mut self, a: Self, b: Self) -> Self {
+        for i in 0..LANES {
+            self.0[i] = fused::<FMA>(self.0[i], a.0[i], b.0[i]);
+        }
+        self
+    }
+    #[inline(always)]
+    fn exp(self) -> Self {
+        exp_lanes(self)
+    }
+    #[inline(always)]
+    fn exp2(self) -> Self {
+        exp2_lanes(self)
+    }
+    lane_map!(ln, sqrt, abs, sin, cos, tan, tanh, signum);
+    #[inline(always)]
+    fn powf(mut self, e: Self) -> Self {
+        for (v, e) in self.0.iter_mut().zip(e.0) {
+            *v = v.powf(e);
+        }
+        self
+    }
+}
+
+/// a * b + c, in one rounding when `FMA`.
+#[inline(always)]
+fn fused<const FMA: bool>(a: f32, b: f32, c: f32) -> f32 {
+    if FMA { a.mul_add(b, c) } else { a * b + c }
+}
+
+/// e^r on |r| <= ln2/2: the degree-6 polynomial through the Chebyshev
+/// nodes (fitted exactly in rationals, rounded to f32), highest power
+/// first for Horner. Within 0.2 ulp of e^r before the f32 rounding of its
+/// own steps.
+#[allow(clippy::excessive_precision)]
+const EXP_POLY: [f32; 7] = [0.001_394_110_8, 0.008_375_126, 0.041_666_351, 0.166_664_15, 0.5, 1.0, 1.0];
+
+/// e^x on lanes without a library call: x = n ln2 + r with |r| <= ln2/2
+/// (Cody and Waite's two-part ln2), e^r by `EXP_POLY`, 2^n from the
+/// exponent bits. Within 2 ulp of `f32::exp` where the result is normal;
+/// 0 below -87.7, where it would be subnormal. Fourteen instructions.
+#[inline(always)]
+pub fn exp_lanes<const N: usize, V: Vector<N>>(x: V) -> V {
+    const LOG2E: f64 = std::f32::consts::LOG2_E as f64;
+    const LN2_HI: f64 = 0.693_359_4;
+    const LN2_LO: f64 = -2.121_944_4e-4;
+    let k = V::splat;
+    // -88 rounds to n = -127, whose exponent bits are 0: the result is 0
+    // with no mask; 88 to n = 127, the largest.
+    let xc = x.max(k(-88.0)).min(k(88.0));
+    let t = xc.mul_add(k(LOG2E), k(ROUND));
+    let n = t - k(ROUND);
+    let r = n.mul_add(k(-LN2_LO), n.mul_add(k(-LN2_HI), xc));
+    horner(&EXP_POLY, r) * t.two_to_the_n()
+}
+
+/// Adding 1.5 * 2^23 rounds to a whole number n in the low mantissa bits;
+/// the extra 127 is 2^n's exponent bias, added for free.
+pub const ROUND: f64 = 12_582_912.0 + 127.0;
+
+/// The polynomial `poly` (highest power first) at r, by Horner's rule.
+#[inline(always)]
+fn horner<T: Real>(poly: &[f32], r: T) -> T {
+    let mut sum = T::splat(poly[0] as f64);
+    for c in &poly[1..] {
+        sum = sum.mul_add(r, T::splat(*c as f64));
+    }
+    sum
+}
+
+/// 2^r on |r| <= 1/2: the degree-6 polynomial with constant term 1 of
+/// least relative error (Remez, in 50 digits, rounded to f32), highest power
+/// first for Horner. Within 3e-9 of 2^r before the f32 rounding of its own
+/// steps. (Its linear coefficient is the fit's, which rounds to ln 2.)
+#[allow(clippy::excessive_precision, clippy::approx_constant)]
+const EXP2_POLY: [f32; 7] =
+    [0.000_154_736_61, 0.001_339_869_1, 0.009_618_017, 0.055_503_33, 0.240_226_5, 0.693_147_2, 1.0];
+
+/// 2^x on lanes: x = n + r with n whole and |r| <= 1/2, which is exact (no
+/// two-part constant, unlike `exp_lanes`: three additions where exp has
+/// three multiply-adds), 2^r by `EXP2_POLY`, 2^n from the exponent bits.
+/// Within 1 ulp of `f32::exp2` where the result is normal; 0 below -126.5,
+/// where it would be subnormal, and for NaN. Thirteen instructions.
+#[inline(always)]
+pub fn exp2_lanes<const N: usize, V: Vector<N>>(x: V) -> V {
+    let k = V::splat;
+    let xc = x.max(k(-127.0)).min(k(127.0));
+    let t = xc + k(ROUND);
+    let n = t - k(ROUND);
+    horner(&EXP2_POLY, xc - n) * t.two_to_the_n()
+}
+
+/// `v`, which the optimiser can no longer see is a constant. Splatted
+/// constants would otherwise be reloaded at every use with a broadcast
+/// from memory, which on Zen 3 takes a slot of the FMA units (the peaks
+/// step ran 15 to 20% faster on one core without them). An opaque value
+/// is set up once, outside the step loop, and kept in a register or on
+/// the stack, whence it is reloaded whole.
+#[inline(always)]
+pub fn opaque(v: f32) -> f32 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let mut v = v;
+        // SAFETY: an empty template: the register is left as it was.
+        unsafe { std::arch::asm!("/* {0} */", inout(xmm_reg) v, options(pure, nomem, nostack, preserves_flags)) };
+        v
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ops::Range;
+
+    use super::*;
+
+    /// The largest distance in ulp, fused and unfused, from the library's
+    /// function over `range`, 8 points at a time.
+    fn worst_ulps(
+        fused: fn(Lanes<true>) -> Lanes<true>,
+        plain: fn(Lanes<false>) -> Lanes<false>,
+        exact: fn(f32) -> f32,
+        range: Range<f32>,
+        spacing: f32,
+    ) -> [u32; 2] {
+        let mut worst = [0u32; 2];
+        let mut x = range.start;
+        while x < range.end {
+            let xs = Lanes::<false>(std::array::from_fn(|i| x + spacing * i as f32));
+            let [f, p] = [fused(xs.cast()).0, plain(xs).0];
+            for i in (0..LANES).filter(|&i| xs.0[i] < range.end) {
+                let exact = exact(xs.0[i]).to_bits();
+                worst[0] = worst[0].max(f[i].to_bits().abs_diff(exact));
+                worst[1] = worst[1].max(p[i].to_bits().abs_diff(exact));
+            }
+            x += spacing * LANES as f32;
+        }
+        worst
+    }
+
+    #[test]
+    fn exp2_lanes_is_within_1_ulp_of_exp2() {
+        // Over the whole range where 2^x is a normal f32.
+        let worst = worst_ulps(exp2_lanes, exp2_lanes, f32::exp2, -126.0..127.0, 0.00731);
+        assert!(worst[0] <= 1 && worst[1] <= 1, "worst {worst:?} ulp");
+        // Whole powers exactly; below the normal range and NaN, 0.
+        let xs = Lanes::<false>([-200.0, -127.0, -126.6, f32::NAN, 0.0, 1.0, -3.0, 127.0]);
+        let expected = [0.0, 0.0, 0.0, 0.0, 1.0, 2.0, 0.125, 2f32.powi(127)];
+        assert_eq!(exp2_lanes(xs).0, expected);
+        assert_eq!(exp2_lanes(xs.cast::<true>()).0, expected);
+    }
+
+    #[test]
+    fn exp_lanes_is_within_2_ulp_of_exp() {
+        let worst = worst_ulps(exp_lanes, exp_lanes, f32::exp, -87.0..88.0, 0.0137);
+        assert!(worst[0] <= 2 && worst[1] <= 2, "worst {worst:?} ulp");
+        // Below the normal range, 0; at 0, exactly 1.
+        let xs = Lanes::<false>([-100.0, -88.0, -87.8, 0.0, 0.0, 0.0, 0.0, 0.0]);
+        assert_eq!(exp_lanes(xs).0, [0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0]);
+        assert_eq!(exp_lanes(xs.cast::<true>()).0, [0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0]);
+    }
+}
