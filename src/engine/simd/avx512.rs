@@ -13,7 +13,7 @@ use std::arch::x86_64::*;
 use std::ops::{Add, BitAnd, Div, Mul, Neg, Not, Sub};
 
 use super::WIDE;
-use super::lanes::{LaneMask, Vector, exp_lanes, exp2_lanes, opaque};
+use super::lanes::{LaneMask, Vector, opaque, real_by_lanes};
 use crate::surface::Real;
 
 /// `WIDE` f32 lanes.
@@ -40,14 +40,6 @@ wide_op!(Add, add, _mm512_add_ps);
 wide_op!(Sub, sub, _mm512_sub_ps);
 wide_op!(Mul, mul, _mm512_mul_ps);
 wide_op!(Div, div, _mm512_div_ps);
-
-impl Wide {
-    /// f lane by lane, for the functions only formulas use.
-    #[inline(always)]
-    fn per_lane(self, f: impl Fn(f32) -> f32) -> Self {
-        Wide::from_array(self.to_array().map(f))
-    }
-}
 
 impl Neg for Wide {
     type Output = Self;
@@ -173,14 +165,6 @@ impl Real for Wide {
         unsafe { Wide(_mm512_fmadd_ps(self.0, a.0, b.0)) }
     }
     #[inline(always)]
-    fn exp(self) -> Self {
-        exp_lanes(self)
-    }
-    #[inline(always)]
-    fn exp2(self) -> Self {
-        exp2_lanes(self)
-    }
-    #[inline(always)]
     fn sqrt(self) -> Self {
         // SAFETY: see the module's comment.
         unsafe { Wide(_mm512_sqrt_ps(self.0)) }
@@ -190,33 +174,5 @@ impl Real for Wide {
         // SAFETY: see the module's comment.
         unsafe { Wide(_mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(self.0), _mm512_set1_epi32(i32::MAX)))) }
     }
-    #[inline(always)]
-    fn ln(self) -> Self {
-        self.per_lane(f32::ln)
-    }
-    #[inline(always)]
-    fn sin(self) -> Self {
-        self.per_lane(f32::sin)
-    }
-    #[inline(always)]
-    fn cos(self) -> Self {
-        self.per_lane(f32::cos)
-    }
-    #[inline(always)]
-    fn tan(self) -> Self {
-        self.per_lane(f32::tan)
-    }
-    #[inline(always)]
-    fn tanh(self) -> Self {
-        self.per_lane(f32::tanh)
-    }
-    #[inline(always)]
-    fn signum(self) -> Self {
-        self.per_lane(Real::signum)
-    }
-    #[inline(always)]
-    fn powf(self, e: Self) -> Self {
-        let (v, e) = (self.to_array(), e.to_array());
-        Wide::from_array(std::array::from_fn(|i| v[i].powf(e[i])))
-    }
+    real_by_lanes!(ln, sin, cos, tan, tanh, signum);
 }

@@ -1,14 +1,14 @@
 //! What the blocks compute on: the `Vector` trait (a lane type's
 //! arithmetic, from `Real`, and its compares, selects and the bit trick
-//! of exp), `Lanes`, 8 f32 lanes as an array that LLVM vectorises (AVX2,
-//! or SSE2 on the portable path), and exp and exp2 written once for every
-//! lane type.
+//! of exp), `Lanes`, the portable 8 f32 lanes as an array that LLVM
+//! vectorises for whatever CPU it compiles for, and exp and exp2 written
+//! once for every lane type.
 
 use std::ops::{Add, BitAnd, Div, Mul, Neg, Not, Sub};
 
 use crate::surface::Real;
 
-/// Walkers per block of `Lanes`: one AVX2 register of f32.
+/// Walkers per block of `Lanes` and of AVX2's `Narrow`: one AVX2 register of f32.
 pub const LANES: usize = 8;
 
 /// N f32 lanes, one per walker: what `run_blocks` needs beyond arithmetic.
@@ -40,14 +40,15 @@ pub trait LaneMask<const N: usize>: Copy + BitAnd<Output = Self> + Not<Output = 
 }
 
 /// `LANES` f32 values, one per walker; LLVM turns the lane loops into
-/// vector instructions. `FMA`: whether `mul_add` fuses (where the CPU has
-/// FMA; without it a fused multiply-add is a slow library call).
+/// vector instructions. `mul_add` does not fuse: without FMA hardware
+/// (which this path does not assume) a fused multiply-add is a slow
+/// library call.
 #[derive(Clone, Copy, Debug)]
-pub struct Lanes<const FMA: bool>(pub [f32; LANES]);
+pub struct Lanes(pub [f32; LANES]);
 
 macro_rules! lane_op {
     ($trait:ident, $method:ident, $op:tt) => {
-        impl<const FMA: bool> $trait for Lanes<FMA> {
+        impl $trait for Lanes {
             type Output = Self;
             #[inline(always)]
             fn $method(mut self, rhs: Self) -> Self {
@@ -64,7 +65,7 @@ lane_op!(Sub, sub, -=);
 lane_op!(Mul, mul, *=);
 lane_op!(Div, div, /=);
 
-impl<const FMA: bool> Neg for Lanes<FMA> {
+impl Neg for Lanes {
     type Output = Self;
     #[inline(always)]
     fn neg(mut self) -> Self {
@@ -126,16 +127,7 @@ impl Not for Mask {
     }
 }
 
-impl<const FMA: bool> Lanes<FMA> {
-    /// The same values, fused or not.
-    #[cfg(test)]
-    #[inline(always)]
-    pub fn cast<const TO: bool>(self) -> Lanes<TO> {
-        Lanes(self.0)
-    }
-}
-
-impl<const FMA: bool> Vector<LANES> for Lanes<FMA> {
+impl Vector<LANES> for Lanes {
     type Mask = Mask;
 
     #[inline(always)]
@@ -182,56 +174,44 @@ impl<const FMA: bool> Vector<LANES> for Lanes<FMA> {
     }
 }
 
-/// Lane by lane; exp is the polynomial that vectorises, the rest (used by
-/// formulas only) call the f32 functions per lane.
-macro_rules! lane_map {
+/// The `Real` methods every lane type shares: exp and exp2 by the
+/// polynomials below, the rest (used by formulas only) the f32 functions
+/// lane by lane.
+macro_rules! real_by_lanes {
     ($($name:ident),*) => {
+        #[inline(always)]
+        fn exp(self) -> Self {
+            $crate::engine::simd::lanes::exp_lanes(self)
+        }
+        #[inline(always)]
+        fn exp2(self) -> Self {
+            $crate::engine::simd::lanes::exp2_lanes(self)
+        }
         $(
             #[inline(always)]
-            fn $name(mut self) -> Self {
-                for v in &mut self.0 {
-                    *v = Real::$name(*v);
-                }
-                self
+            fn $name(self) -> Self {
+                Self::from_array(self.to_array().map(Real::$name))
             }
         )*
+        #[inline(always)]
+        fn powf(self, e: Self) -> Self {
+            let (v, e) = (self.to_array(), e.to_array());
+            Self::from_array(std::array::from_fn(|i| v[i].powf(e[i])))
+        }
     };
 }
+pub(super) use real_by_lanes;
 
-impl<const FMA: bool> Real for Lanes<FMA> {
+impl Real for Lanes {
     #[inline(always)]
     fn splat(v: f64) -> Self {
         Lanes([opaque(v as f32); LANES])
     }
     #[inline(always)]
-    fn mul_add(mut self, a: Self, b: Self) -> Self {
-        for i in 0..LANES {
-            self.0[i] = fused::<FMA>(self.0[i], a.0[i], b.0[i]);
-        }
-        self
+    fn mul_add(self, a: Self, b: Self) -> Self {
+        self * a + b
     }
-    #[inline(always)]
-    fn exp(self) -> Self {
-        exp_lanes(self)
-    }
-    #[inline(always)]
-    fn exp2(self) -> Self {
-        exp2_lanes(self)
-    }
-    lane_map!(ln, sqrt, abs, sin, cos, tan, tanh, signum);
-    #[inline(always)]
-    fn powf(mut self, e: Self) -> Self {
-        for (v, e) in self.0.iter_mut().zip(e.0) {
-            *v = v.powf(e);
-        }
-        self
-    }
-}
-
-/// a * b + c, in one rounding when `FMA`.
-#[inline(always)]
-fn fused<const FMA: bool>(a: f32, b: f32, c: f32) -> f32 {
-    if FMA { a.mul_add(b, c) } else { a * b + c }
+    real_by_lanes!(ln, sqrt, abs, sin, cos, tan, tanh, signum);
 }
 
 /// e^r on |r| <= ln2/2: the degree-6 polynomial through the Chebyshev
@@ -313,57 +293,4 @@ pub fn opaque(v: f32) -> f32 {
     }
     #[cfg(not(target_arch = "x86_64"))]
     v
-}
-
-#[cfg(test)]
-mod tests {
-    use std::ops::Range;
-
-    use super::*;
-
-    /// The largest distance in ulp, fused and unfused, from the library's
-    /// function over `range`, 8 points at a time.
-    fn worst_ulps(
-        fused: fn(Lanes<true>) -> Lanes<true>,
-        plain: fn(Lanes<false>) -> Lanes<false>,
-        exact: fn(f32) -> f32,
-        range: Range<f32>,
-        spacing: f32,
-    ) -> [u32; 2] {
-        let mut worst = [0u32; 2];
-        let mut x = range.start;
-        while x < range.end {
-            let xs = Lanes::<false>(std::array::from_fn(|i| x + spacing * i as f32));
-            let [f, p] = [fused(xs.cast()).0, plain(xs).0];
-            for i in (0..LANES).filter(|&i| xs.0[i] < range.end) {
-                let exact = exact(xs.0[i]).to_bits();
-                worst[0] = worst[0].max(f[i].to_bits().abs_diff(exact));
-                worst[1] = worst[1].max(p[i].to_bits().abs_diff(exact));
-            }
-            x += spacing * LANES as f32;
-        }
-        worst
-    }
-
-    #[test]
-    fn exp2_lanes_is_within_1_ulp_of_exp2() {
-        // Over the whole range where 2^x is a normal f32.
-        let worst = worst_ulps(exp2_lanes, exp2_lanes, f32::exp2, -126.0..127.0, 0.00731);
-        assert!(worst[0] <= 1 && worst[1] <= 1, "worst {worst:?} ulp");
-        // Whole powers exactly; below the normal range and NaN, 0.
-        let xs = Lanes::<false>([-200.0, -127.0, -126.6, f32::NAN, 0.0, 1.0, -3.0, 127.0]);
-        let expected = [0.0, 0.0, 0.0, 0.0, 1.0, 2.0, 0.125, 2f32.powi(127)];
-        assert_eq!(exp2_lanes(xs).0, expected);
-        assert_eq!(exp2_lanes(xs.cast::<true>()).0, expected);
-    }
-
-    #[test]
-    fn exp_lanes_is_within_2_ulp_of_exp() {
-        let worst = worst_ulps(exp_lanes, exp_lanes, f32::exp, -87.0..88.0, 0.0137);
-        assert!(worst[0] <= 2 && worst[1] <= 2, "worst {worst:?} ulp");
-        // Below the normal range, 0; at 0, exactly 1.
-        let xs = Lanes::<false>([-100.0, -88.0, -87.8, 0.0, 0.0, 0.0, 0.0, 0.0]);
-        assert_eq!(exp_lanes(xs).0, [0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0]);
-        assert_eq!(exp_lanes(xs.cast::<true>()).0, [0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0]);
-    }
 }

@@ -2,14 +2,17 @@
 //! arrays), the surface's gradient evaluated on whole blocks with a
 //! polynomial exp that vectorises, `BLOCKS` blocks stepped side by side
 //! per rayon task, and the widest instruction set the CPU has chosen at
-//! run time: AVX-512F (16 lanes, `avx512.rs`), AVX2+FMA or portable code
-//! (8 lanes, `lanes.rs`).
+//! run time: AVX-512F (16 lanes, `avx512.rs`), AVX2+FMA (8 lanes,
+//! `avx2.rs`), both written with the intrinsics, or portable code (8
+//! lanes that LLVM vectorises, `lanes.rs`).
 //!
 //! `run_blocks` is `engine::advance` lane by lane: the same update in the
 //! same order, with masks where the scalar loop branches. Its endpoints
 //! differ from the shader's only by the last bits of exp and of where a
 //! multiply-add is fused.
 
+#[cfg(target_arch = "x86_64")]
+mod avx2;
 #[cfg(target_arch = "x86_64")]
 mod avx512;
 mod lanes;
@@ -59,13 +62,15 @@ const NONFINITE: u32 = Status::NonFinite as u32;
 /// Blocks that one thread steps side by side. One block's step is a chain
 /// of dependent operations (an exp's polynomial, then the gradient, then
 /// the update) too long for the CPU to keep its FMA units busy; the
-/// chains of independent blocks overlap. Measured on peaks, 1e5 walkers x
-/// 1000 steps on one core of a Zen 3 EPYC, best of six runs taken in turn:
-/// 3.2e8 walker-steps/s with two blocks, 3.7e8 with three, 2.0e8 with four
-/// (LLVM fuses four blocks' lane loops into 32-wide ones and spills). On
-/// a 2-core Intel Xeon with AVX2, 1e6 walkers: 9.8e8 with two, 1.14e9
-/// with three, 5.9e8 with four.
-pub const BLOCKS: usize = 3;
+/// chains of independent blocks overlap. Measured on peaks, 1e6 walkers x
+/// 1000 steps on a 2-core Intel Xeon (AVX-512), walker-steps/s with
+/// 2, 3, 4, 5, 6 and 8 blocks: AVX2 1.09e9, 1.26e9, 1.44e9, 1.45e9,
+/// 1.45e9, 1.46e9; AVX-512 1.92e9, 2.00e9, 2.13e9, 2.19e9, 2.20e9,
+/// 2.15e9; portable about 6.0e8 throughout. Four, not more: AVX2 CPUs have
+/// half the registers of this one, and more blocks spill more there (the
+/// earlier array lanes on a Zen 3 EPYC: 3.7e8 on one core with three
+/// blocks, 2.0e8 with four).
+pub const BLOCKS: usize = 4;
 
 /// Walkers per rayon job: with one task per job, splitting and gathering
 /// the jobs cost 15% of the descent on two cores.
@@ -77,9 +82,10 @@ const JOB: usize = 1536;
 /// is worked out only in the rare step where some lane stops, so the hot
 /// loop holds the positions in registers and tests one mask per block.
 ///
-/// Loops, not closures, around anything that multiplies: a closure is a
-/// function of its own, compiled without the caller's FMA, where a fused
-/// multiply-add becomes a library call (measured 40 times slower).
+/// Loops, not closures, around anything that computes: a closure is a
+/// function of its own, compiled without the caller's instruction set,
+/// where each intrinsic becomes a call (a fused multiply-add on arrays
+/// became a library call: 40 times slower).
 #[inline(always)]
 fn run_blocks<const N: usize, V: Vector<N>>(
     surface: &impl BlockSurface,
@@ -154,7 +160,8 @@ fn finish_blocks<const N: usize, V: Vector<N>>(surface: &impl BlockSurface, bloc
 }
 
 /// The surface the blocks step on, inlined into `run_blocks` (a trait
-/// rather than a closure, so that it is compiled with the caller's FMA).
+/// rather than a closure, so that it is compiled with the caller's
+/// instruction set).
 trait BlockSurface {
     fn value<const N: usize, V: Vector<N>>(&self, p: [V; 2]) -> V;
     fn gradient<const N: usize, V: Vector<N>>(&self, p: [V; 2]) -> [V; 2];
@@ -180,10 +187,11 @@ macro_rules! hand_written {
 }
 hand_written!(Peaks => peaks, Himmelblau => himmelblau, Camel => camel);
 
-/// Formulas: the interpreter, `LANES` at a time, on plain lanes. The
-/// interpreter is a function of its own, compiled without the caller's FMA,
-/// where fused lanes would make every exp call the library's fma once per
-/// lane (measured: the peaks formula 2.7 times slower).
+/// Formulas: the interpreter, `LANES` at a time, on the portable lanes.
+/// The interpreter is a function of its own, compiled without the
+/// caller's instruction set, where fused lanes made every exp call the
+/// library's fma once per lane (measured: the peaks formula 2.7 times
+/// slower).
 impl BlockSurface for Surface {
     #[inline(always)]
     fn value<const N: usize, V: Vector<N>>(&self, p: [V; 2]) -> V {
@@ -200,7 +208,7 @@ impl BlockSurface for Surface {
 #[inline(always)]
 fn on_plain_lanes<const N: usize, const K: usize, V: Vector<N>>(
     p: [V; 2],
-    f: impl Fn([Lanes<false>; 2]) -> [Lanes<false>; K],
+    f: impl Fn([Lanes; 2]) -> [Lanes; K],
 ) -> [V; K] {
     let [x, y] = p.map(V::to_array);
     let mut out = [[0.0; N]; K];
@@ -298,7 +306,7 @@ pub fn instruction_set() -> &'static str {
 }
 
 fn run_portable(surface: &Surface, blocks: &mut [Block<LANES>; BLOCKS], steps: u32, params: &StepParams<f32>) {
-    run_surface::<LANES, Lanes<false>>(surface, blocks, steps, params)
+    run_surface::<LANES, Lanes>(surface, blocks, steps, params)
 }
 
 fn run_avx2(surface: &Surface, blocks: &mut [Block<LANES>; BLOCKS], steps: u32, params: &StepParams<f32>) {
@@ -306,7 +314,7 @@ fn run_avx2(surface: &Surface, blocks: &mut [Block<LANES>; BLOCKS], steps: u32, 
     {
         #[target_feature(enable = "avx2,fma")]
         fn run(surface: &Surface, blocks: &mut [Block<LANES>; BLOCKS], steps: u32, params: &StepParams<f32>) {
-            run_surface::<LANES, Lanes<true>>(surface, blocks, steps, params)
+            run_surface::<LANES, avx2::Narrow>(surface, blocks, steps, params)
         }
         assert!(InstructionSet::Avx2.available(), "the CPU has no AVX2 and FMA");
         // SAFETY: the CPU has AVX2 and FMA, checked just above.
@@ -399,6 +407,8 @@ fn descend_tasks<const N: usize>(config: &RunConfig, range: Range<u64>, run: Run
 
 #[cfg(test)]
 mod tests {
+    use std::ops::Range;
+
     use super::*;
 
     #[test]
@@ -433,6 +443,80 @@ mod tests {
         for set in InstructionSet::ALL.into_iter().filter(|s| s.available()) {
             let endpoints = descend_range_on(set, &config, 5..37);
             assert_eq!(endpoints.iter().map(|e| e.index).collect::<Vec<_>>(), (5..37).collect::<Vec<_>>());
+        }
+    }
+
+    /// exp and exp2 of `xs` on the lanes of `set`.
+    fn exps_on(set: InstructionSet, xs: [f32; LANES]) -> [[f32; LANES]; 2] {
+        fn exps<const N: usize, V: Vector<N>>(xs: [f32; N]) -> [[f32; N]; 2] {
+            let v = V::from_array(xs);
+            [v.exp().to_array(), v.exp2().to_array()]
+        }
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx2,fma")]
+        fn exps_avx2(xs: [f32; LANES]) -> [[f32; LANES]; 2] {
+            exps::<LANES, avx2::Narrow>(xs)
+        }
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx512f")]
+        fn exps_avx512(xs: [f32; LANES]) -> [[f32; LANES]; 2] {
+            let wide = exps::<WIDE, avx512::Wide>(std::array::from_fn(|i| xs[i % LANES]));
+            wide.map(|v| std::array::from_fn(|i| v[i]))
+        }
+        assert!(set.available());
+        match set {
+            InstructionSet::Portable => exps::<LANES, Lanes>(xs),
+            // SAFETY: the CPU has the instruction set, asserted above.
+            #[cfg(target_arch = "x86_64")]
+            InstructionSet::Avx2 => unsafe { exps_avx2(xs) },
+            #[cfg(target_arch = "x86_64")]
+            InstructionSet::Avx512 => unsafe { exps_avx512(xs) },
+            #[cfg(not(target_arch = "x86_64"))]
+            _ => unreachable!(),
+        }
+    }
+
+    /// The largest distance in ulp of exp (which = 0) or exp2 (1) on each
+    /// instruction set this CPU has from the library's, over `range`.
+    fn worst_ulps(which: usize, range: Range<f32>, spacing: f32) -> Vec<(&'static str, u32)> {
+        let exact = [f32::exp, f32::exp2][which];
+        let sets = InstructionSet::ALL.into_iter().filter(|s| s.available());
+        sets.map(|set| {
+            let mut worst = 0;
+            let mut x = range.start;
+            while x < range.end {
+                let xs = std::array::from_fn(|i| x + spacing * i as f32);
+                let got = exps_on(set, xs)[which];
+                for i in (0..LANES).filter(|&i| xs[i] < range.end) {
+                    worst = worst.max(got[i].to_bits().abs_diff(exact(xs[i]).to_bits()));
+                }
+                x += spacing * LANES as f32;
+            }
+            (set.name(), worst)
+        })
+        .collect()
+    }
+
+    #[test]
+    fn exp_is_within_2_ulp_of_the_library_on_every_instruction_set() {
+        let worst = worst_ulps(0, -87.0..88.0, 0.0137);
+        assert!(worst.iter().all(|&(_, ulp)| ulp <= 2), "worst {worst:?} ulp");
+        // Below the normal range, 0; at 0, exactly 1.
+        for set in InstructionSet::ALL.into_iter().filter(|s| s.available()) {
+            let [e, _] = exps_on(set, [-100.0, -88.0, -87.8, 0.0, 0.0, 0.0, 0.0, 0.0]);
+            assert_eq!(e, [0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0], "{}", set.name());
+        }
+    }
+
+    #[test]
+    fn exp2_is_within_1_ulp_of_the_library_on_every_instruction_set() {
+        // Over the whole range where 2^x is a normal f32.
+        let worst = worst_ulps(1, -126.0..127.0, 0.00731);
+        assert!(worst.iter().all(|&(_, ulp)| ulp <= 1), "worst {worst:?} ulp");
+        // Whole powers exactly; below the normal range and NaN, 0.
+        for set in InstructionSet::ALL.into_iter().filter(|s| s.available()) {
+            let [_, e2] = exps_on(set, [-200.0, -127.0, -126.6, f32::NAN, 0.0, 1.0, -3.0, 127.0]);
+            assert_eq!(e2, [0.0, 0.0, 0.0, 0.0, 1.0, 2.0, 0.125, 2f32.powi(127)], "{}", set.name());
         }
     }
 }

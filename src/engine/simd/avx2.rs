@@ -1,0 +1,182 @@
+//! `Narrow`: 8 f32 lanes in one AVX2 register, each operation written as
+//! its intrinsic, the twin of `avx512.rs` with masks as AVX2 leaves them
+//! (all ones or zero in each lane of a vector).
+//!
+//! Safety: a `Narrow` or `NarrowMask` exists only inside `super::run_avx2`,
+//! which is entered only on a CPU with AVX2 and FMA (this module is
+//! private to the engine), so the intrinsics below always meet their CPU.
+//! Their methods inline into that function, which enables the features.
+
+use std::arch::x86_64::*;
+use std::ops::{Add, BitAnd, Div, Mul, Neg, Not, Sub};
+
+use super::lanes::{LANES, LaneMask, Vector, opaque, real_by_lanes};
+use crate::surface::Real;
+
+/// `LANES` f32 lanes.
+#[derive(Clone, Copy, Debug)]
+pub struct Narrow(__m256);
+
+/// One flag per lane as AVX2's compares leave it: all ones or zero.
+#[derive(Clone, Copy, Debug)]
+pub struct NarrowMask(__m256);
+
+macro_rules! narrow_op {
+    ($trait:ident, $method:ident, $intrinsic:ident) => {
+        impl $trait for Narrow {
+            type Output = Self;
+            #[inline(always)]
+            fn $method(self, rhs: Self) -> Self {
+                // SAFETY: see the module's comment.
+                unsafe { Narrow($intrinsic(self.0, rhs.0)) }
+            }
+        }
+    };
+}
+narrow_op!(Add, add, _mm256_add_ps);
+narrow_op!(Sub, sub, _mm256_sub_ps);
+narrow_op!(Mul, mul, _mm256_mul_ps);
+narrow_op!(Div, div, _mm256_div_ps);
+
+impl Neg for Narrow {
+    type Output = Self;
+    /// -0 - x: the form LLVM knows for negation and folds into the
+    /// multiply-adds that use it.
+    #[inline(always)]
+    fn neg(self) -> Self {
+        // SAFETY: see the module's comment.
+        unsafe { Narrow(_mm256_sub_ps(_mm256_set1_ps(-0.0), self.0)) }
+    }
+}
+
+impl BitAnd for NarrowMask {
+    type Output = NarrowMask;
+    #[inline(always)]
+    fn bitand(self, rhs: NarrowMask) -> NarrowMask {
+        // SAFETY: see the module's comment.
+        unsafe { NarrowMask(_mm256_and_ps(self.0, rhs.0)) }
+    }
+}
+
+impl Not for NarrowMask {
+    type Output = NarrowMask;
+    #[inline(always)]
+    fn not(self) -> NarrowMask {
+        // SAFETY: see the module's comment.
+        unsafe { NarrowMask(_mm256_xor_ps(self.0, _mm256_castsi256_ps(_mm256_set1_epi32(-1)))) }
+    }
+}
+
+impl LaneMask<LANES> for NarrowMask {
+    #[inline(always)]
+    fn from_fn(f: impl Fn(usize) -> bool) -> NarrowMask {
+        let words: [i32; LANES] = std::array::from_fn(|lane| -(f(lane) as i32));
+        // SAFETY: see the module's comment; the pointer is to 8 i32.
+        unsafe { NarrowMask(_mm256_castsi256_ps(_mm256_loadu_si256(words.as_ptr().cast()))) }
+    }
+
+    #[inline(always)]
+    fn is_set(self, lane: usize) -> bool {
+        // SAFETY: see the module's comment.
+        unsafe { _mm256_movemask_ps(self.0) >> lane & 1 != 0 }
+    }
+
+    #[inline(always)]
+    fn any(self) -> bool {
+        // SAFETY: see the module's comment.
+        unsafe { _mm256_movemask_ps(self.0) != 0 }
+    }
+
+    #[inline(always)]
+    fn count_into(self, counters: &mut [u32; LANES]) {
+        // SAFETY: see the module's comment; the pointer is to 8 u32. A set
+        // lane is -1: subtracting it adds one.
+        unsafe {
+            let c = _mm256_loadu_si256(counters.as_ptr().cast());
+            let c = _mm256_sub_epi32(c, _mm256_castps_si256(self.0));
+            _mm256_storeu_si256(counters.as_mut_ptr().cast(), c);
+        }
+    }
+}
+
+impl Vector<LANES> for Narrow {
+    type Mask = NarrowMask;
+
+    #[inline(always)]
+    fn from_array(v: [f32; LANES]) -> Self {
+        // SAFETY: see the module's comment; the pointer is to 8 f32.
+        unsafe { Narrow(_mm256_loadu_ps(v.as_ptr())) }
+    }
+
+    #[inline(always)]
+    fn to_array(self) -> [f32; LANES] {
+        let mut v = [0.0; LANES];
+        // SAFETY: as `from_array`.
+        unsafe { _mm256_storeu_ps(v.as_mut_ptr(), self.0) };
+        v
+    }
+
+    // Ordered, quiet compares: false where a lane is NaN, as `<` and `<=`.
+    #[inline(always)]
+    fn lt(self, rhs: Self) -> NarrowMask {
+        // SAFETY: see the module's comment.
+        unsafe { NarrowMask(_mm256_cmp_ps::<_CMP_LT_OQ>(self.0, rhs.0)) }
+    }
+
+    #[inline(always)]
+    fn le(self, rhs: Self) -> NarrowMask {
+        // SAFETY: see the module's comment.
+        unsafe { NarrowMask(_mm256_cmp_ps::<_CMP_LE_OQ>(self.0, rhs.0)) }
+    }
+
+    // vmaxps and vminps give their second operand where either is NaN:
+    // `Lanes`' rule.
+    #[inline(always)]
+    fn max(self, rhs: Self) -> Self {
+        // SAFETY: see the module's comment.
+        unsafe { Narrow(_mm256_max_ps(self.0, rhs.0)) }
+    }
+
+    #[inline(always)]
+    fn min(self, rhs: Self) -> Self {
+        // SAFETY: see the module's comment.
+        unsafe { Narrow(_mm256_min_ps(self.0, rhs.0)) }
+    }
+
+    #[inline(always)]
+    fn select(mask: NarrowMask, a: Self, b: Self) -> Self {
+        // SAFETY: see the module's comment. The blend takes its second
+        // operand where the mask's sign bit is set.
+        unsafe { Narrow(_mm256_blendv_ps(b.0, a.0, mask.0)) }
+    }
+
+    #[inline(always)]
+    fn two_to_the_n(self) -> Self {
+        // SAFETY: see the module's comment.
+        unsafe { Narrow(_mm256_castsi256_ps(_mm256_slli_epi32::<23>(_mm256_castps_si256(self.0)))) }
+    }
+}
+
+impl Real for Narrow {
+    #[inline(always)]
+    fn splat(v: f64) -> Self {
+        // SAFETY: see the module's comment.
+        unsafe { Narrow(_mm256_set1_ps(opaque(v as f32))) }
+    }
+    #[inline(always)]
+    fn mul_add(self, a: Self, b: Self) -> Self {
+        // SAFETY: see the module's comment.
+        unsafe { Narrow(_mm256_fmadd_ps(self.0, a.0, b.0)) }
+    }
+    #[inline(always)]
+    fn sqrt(self) -> Self {
+        // SAFETY: see the module's comment.
+        unsafe { Narrow(_mm256_sqrt_ps(self.0)) }
+    }
+    #[inline(always)]
+    fn abs(self) -> Self {
+        // SAFETY: see the module's comment.
+        unsafe { Narrow(_mm256_and_ps(self.0, _mm256_castsi256_ps(_mm256_set1_epi32(i32::MAX)))) }
+    }
+    real_by_lanes!(ln, sin, cos, tan, tanh, signum);
+}
