@@ -6,6 +6,7 @@ use multistart::basins::{BasinParams, Summary};
 use multistart::config::{Precision, RunConfig};
 use multistart::engine::Engine;
 use multistart::engine::cpu::CpuEngine;
+use multistart::engine::simd::InstructionSet;
 use multistart::surface::Surface;
 
 fn config(walkers: u64, precision: Precision) -> RunConfig {
@@ -15,11 +16,16 @@ fn config(walkers: u64, precision: Precision) -> RunConfig {
 fn descent(c: &mut Criterion) {
     let mut group = c.benchmark_group("descent_cpu_10k_x_100");
     group.throughput(Throughput::Elements(10_000 * 100));
-    for precision in [Precision::F32, Precision::F64] {
-        let cfg = config(10_000, precision);
-        let mut engine = CpuEngine::new();
-        group.bench_function(precision.name(), |b| b.iter(|| engine.descend(&cfg, 0..cfg.walkers).unwrap()));
+    // The fast f32 engine on each instruction set this CPU has, then the f64 reference.
+    for set in InstructionSet::ALL.into_iter().filter(|s| s.available()) {
+        let cfg = config(10_000, Precision::F32);
+        let mut engine = CpuEngine::on(set);
+        let name = format!("f32_{}", set.short_name());
+        group.bench_function(name, |b| b.iter(|| engine.descend(&cfg, 0..cfg.walkers).unwrap()));
     }
+    let cfg = config(10_000, Precision::F64);
+    let mut engine = CpuEngine::new();
+    group.bench_function("f64", |b| b.iter(|| engine.descend(&cfg, 0..cfg.walkers).unwrap()));
     group.finish();
 }
 

@@ -9,9 +9,10 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::config::{Precision, RunConfig, check_output_paths};
+use crate::engine::Engine;
 use crate::engine::cpu::{CpuEngine, cpu_model};
 use crate::engine::gpu::{AdapterChoice, GpuContext, GpuEngine};
-use crate::engine::{Engine, simd};
+use crate::engine::simd::InstructionSet;
 use crate::error::{Error, Result, input};
 use crate::report::{thousands, write_atomic};
 use crate::surface::Surface;
@@ -69,8 +70,13 @@ pub struct Machine {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Row {
-    /// gpu (f32 shader), cpu-f32 (SIMD engine) or cpu-f64 (scalar reference).
+    /// gpu (f32 shader), cpu-f32 (SIMD engine on the fastest instruction
+    /// set the CPU has, as runs use it), cpu-f32-avx2 or cpu-f32-portable
+    /// (the same engine held to a narrower set the CPU also has) or cpu-f64
+    /// (scalar reference).
     pub backend: &'static str,
+    /// The fast CPU engine's instruction set, on its rows.
+    pub instruction_set: Option<&'static str>,
     pub walkers: u64,
     pub steps: u32,
     pub runs: u32,
@@ -133,6 +139,15 @@ impl Progress {
     }
 }
 
+/// A backend to time: its rows' name, the engine, and the fast CPU
+/// engine's instruction set where it is that.
+struct Timed {
+    name: &'static str,
+    engine: Box<dyn Engine>,
+    precision: Precision,
+    set: Option<InstructionSet>,
+}
+
 pub fn run(b: &BenchConfig) -> Result<BenchReport> {
     let progress = Progress(std::io::stderr().is_terminal());
     let mut notes = Vec::new();
@@ -151,11 +166,11 @@ pub fn run(b: &BenchConfig) -> Result<BenchReport> {
     let mut machine = Machine {
         cpu: cpu_model(),
         threads: rayon::current_num_threads(),
-        instruction_set: simd::instruction_set(),
+        instruction_set: InstructionSet::best().name(),
         adapter: None,
         api: None,
     };
-    let mut engines: Vec<(&'static str, Box<dyn Engine>, Precision)> = Vec::new();
+    let mut engines: Vec<Timed> = Vec::new();
     if let Some(ctx) = ctx {
         let t = Instant::now();
         let gpu = GpuEngine::new(ctx, &b.surface)?;
@@ -167,13 +182,27 @@ pub fn run(b: &BenchConfig) -> Result<BenchReport> {
         let t = Instant::now();
         gpu.descend(&config(b, 1, Precision::F32), 0..1)?;
         fixed = Some(FixedCosts { device_s, pipeline_s, first_dispatch_s: t.elapsed().as_secs_f64() });
-        engines.push(("gpu", Box::new(gpu), Precision::F32));
+        engines.push(Timed { name: "gpu", engine: Box::new(gpu), precision: Precision::F32, set: None });
     }
-    engines.push(("cpu-f32", Box::new(CpuEngine::new()), Precision::F32));
-    engines.push(("cpu-f64", Box::new(CpuEngine::new()), Precision::F64));
+    let best = InstructionSet::best();
+    engines.push(Timed {
+        name: "cpu-f32",
+        engine: Box::new(CpuEngine::new()),
+        precision: Precision::F32,
+        set: Some(best),
+    });
+    for set in InstructionSet::ALL.into_iter().rev().filter(|s| s.available() && *s != best) {
+        let name = match set {
+            InstructionSet::Portable => "cpu-f32-portable",
+            InstructionSet::Avx2 => "cpu-f32-avx2",
+            InstructionSet::Avx512 => "cpu-f32-avx512",
+        };
+        engines.push(Timed { name, engine: Box::new(CpuEngine::on(set)), precision: Precision::F32, set: Some(set) });
+    }
+    engines.push(Timed { name: "cpu-f64", engine: Box::new(CpuEngine::new()), precision: Precision::F64, set: None });
 
     let mut rows = Vec::new();
-    for (name, engine, precision) in engines.iter_mut() {
+    for Timed { name, engine, precision, set } in engines.iter_mut() {
         let mut throughput: Option<f64> = None;
         for &walkers in &b.walkers {
             if *precision == Precision::F64 && walkers > b.f64_max_walkers {
@@ -227,6 +256,7 @@ pub fn run(b: &BenchConfig) -> Result<BenchReport> {
             throughput = Some(work / host_median_s);
             rows.push(Row {
                 backend: name,
+                instruction_set: set.map(InstructionSet::name),
                 walkers,
                 steps: b.steps,
                 runs: b.runs,
@@ -282,7 +312,13 @@ pub fn markdown(r: &BenchReport) -> String {
         "peaks descent, {} steps per walker, every step run (tol 0); median and min of the timed runs after one warm-up.\n\n",
         r.rows.first().map_or(0, |row| row.steps)
     );
-    s += &format!("- CPU: {}, {} threads, fast engine on {}\n", m.cpu, m.threads, m.instruction_set);
+    s += &format!("- CPU: {}, {} threads, fast engine on {}", m.cpu, m.threads, m.instruction_set);
+    let mut narrower: Vec<&str> = r.rows.iter().map(|row| row.backend).filter(|b| b.starts_with("cpu-f32-")).collect();
+    narrower.dedup();
+    if !narrower.is_empty() {
+        s += &format!(" (cpu-f32; {}: the same engine held to narrower instruction sets)", narrower.join(", "));
+    }
+    s += "\n";
     match (&m.adapter, &m.api) {
         (Some(a), Some(api)) => s += &format!("- GPU: {a} ({api})\n"),
         _ => s += "- GPU: none found\n",

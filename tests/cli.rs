@@ -371,10 +371,32 @@ fn bench_json_has_rows_per_size_and_backend_and_the_ratios() {
         assert!(j["machine"].get(key).is_some(), "machine.{key}");
     }
     let rows = j["rows"].as_array().unwrap();
-    let backends: &[&str] = if has_gpu { &["gpu", "cpu-f32", "cpu-f64"] } else { &["cpu-f32", "cpu-f64"] };
+    // The fast engine on its best instruction set, and on each narrower
+    // one this CPU has (portable at least, where the best is not).
+    let best = j["machine"]["instruction_set"].as_str().unwrap();
+    let narrower: &[&str] = match best {
+        "avx512f" => &["cpu-f32-avx2", "cpu-f32-portable"],
+        "avx2+fma" => &["cpu-f32-portable"],
+        _ => &[],
+    };
+    let backends: Vec<&str> = has_gpu
+        .then_some("gpu")
+        .into_iter()
+        .chain(["cpu-f32"])
+        .chain(narrower.iter().copied())
+        .chain(["cpu-f64"])
+        .collect();
     assert_eq!(rows.len(), 2 * backends.len());
     for row in rows {
-        assert!(backends.contains(&row["backend"].as_str().unwrap()));
+        let backend = row["backend"].as_str().unwrap();
+        assert!(backends.contains(&backend), "{backend}");
+        let set = row["instruction_set"].as_str();
+        match backend {
+            "cpu-f32" => assert_eq!(set, Some(best)),
+            "cpu-f32-avx2" => assert_eq!(set, Some("avx2+fma")),
+            "cpu-f32-portable" => assert_eq!(set, Some("portable")),
+            _ => assert_eq!(set, None),
+        }
         assert_eq!(row["steps"], 50);
         assert_eq!(row["runs"], 2);
         let (median, min, rate) = (

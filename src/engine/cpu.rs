@@ -8,6 +8,7 @@ use std::ops::Range;
 use num_traits::Float;
 use rayon::prelude::*;
 
+use super::simd::InstructionSet;
 use super::{DeviceInfo, Endpoint, Engine, StepParams, WalkerState, advance, finish};
 use crate::config::{Precision, RunConfig};
 use crate::error::Result;
@@ -16,18 +17,28 @@ use crate::surface::{MAX_DIM, Real};
 
 pub struct CpuEngine {
     device: DeviceInfo,
+    /// What the fast f32 engine runs with.
+    set: InstructionSet,
 }
 
 impl CpuEngine {
+    /// The engine on the fastest instruction set this CPU has.
     pub fn new() -> Self {
+        Self::on(InstructionSet::best())
+    }
+
+    /// The engine with its fast f32 path held to `set`, which the CPU must have.
+    pub fn on(set: InstructionSet) -> Self {
+        assert!(set.available(), "this CPU cannot run {}", set.name());
         CpuEngine {
             device: DeviceInfo {
                 backend: "cpu",
                 name: cpu_model(),
-                api: format!("rayon, {}", super::simd::instruction_set()),
+                api: format!("rayon, {}", set.name()),
                 driver: None,
                 threads: Some(rayon::current_num_threads()),
             },
+            set,
         }
     }
 }
@@ -50,7 +61,7 @@ impl Engine for CpuEngine {
 
     fn descend(&mut self, config: &RunConfig, range: Range<u64>) -> Result<Vec<Endpoint>> {
         Ok(match config.precision {
-            Precision::F32 if super::simd::handles(config) => super::simd::descend_range(config, range),
+            Precision::F32 if super::simd::handles(config) => super::simd::descend_range_on(self.set, config, range),
             Precision::F32 => descend_scalar::<f32>(config, range),
             Precision::F64 => descend_scalar::<f64>(config, range),
         })

@@ -277,6 +277,15 @@ impl InstructionSet {
         }
     }
 
+    /// A short name, for labels such as `bench`'s backends.
+    pub fn short_name(self) -> &'static str {
+        match self {
+            InstructionSet::Portable => "portable",
+            InstructionSet::Avx2 => "avx2",
+            InstructionSet::Avx512 => "avx512",
+        }
+    }
+
     /// Whether this CPU has it.
     pub fn available(self) -> bool {
         #[cfg(target_arch = "x86_64")]
@@ -298,11 +307,6 @@ impl InstructionSet {
     pub fn best() -> InstructionSet {
         *InstructionSet::ALL.iter().rev().find(|set| set.available()).expect("portable is always available")
     }
-}
-
-/// The instruction set the blocks run with on this CPU.
-pub fn instruction_set() -> &'static str {
-    InstructionSet::best().name()
 }
 
 fn run_portable(surface: &Surface, blocks: &mut [Block<LANES>; BLOCKS], steps: u32, params: &StepParams<f32>) {
