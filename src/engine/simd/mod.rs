@@ -66,10 +66,10 @@ const NONFINITE: u32 = Status::NonFinite as u32;
 /// 1000 steps on a 2-core Intel Xeon (AVX-512), walker-steps/s with
 /// 2, 3, 4, 5, 6 and 8 blocks: AVX2 1.09e9, 1.26e9, 1.44e9, 1.45e9,
 /// 1.45e9, 1.46e9; AVX-512 1.92e9, 2.00e9, 2.13e9, 2.19e9, 2.20e9,
-/// 2.15e9; portable about 6.0e8 throughout. Four, not more: AVX2 CPUs have
-/// half the registers of this one, and more blocks spill more there (the
-/// earlier array lanes on a Zen 3 EPYC: 3.7e8 on one core with three
-/// blocks, 2.0e8 with four).
+/// 2.15e9; portable about 6.0e8 throughout. Four, not more: beyond it
+/// the gain is 3% at most here, and each block adds state that has to
+/// live in the 16 (AVX2) or 32 (AVX-512) vector registers or spill, which
+/// may cost more on CPUs not measured.
 pub const BLOCKS: usize = 4;
 
 /// Walkers per rayon job at most sizes: with one task per job, splitting
