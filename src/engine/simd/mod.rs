@@ -446,6 +446,45 @@ mod tests {
     }
 
     #[test]
+    fn avx2_and_avx512_give_the_same_bits_and_every_way_of_stopping() {
+        // The two fused sets run the same operations in the same order, so
+        // their endpoints agree to the bit, stops of every kind included:
+        // settling, escaping (a maximum's walkers run off), going non-finite
+        // (e^(100 x^2)'s gradient overflows for |x| > 0.94) and the rare
+        // paths of the hand-written surfaces and formulas.
+        let surfaces = [
+            Surface::Peaks,
+            Surface::Himmelblau,
+            Surface::Camel,
+            Surface::formula("-(x^2 + y^2)").unwrap(),
+            Surface::formula("exp(100*x^2) + y^2").unwrap(),
+        ];
+        let mut seen = [0usize; 4];
+        for surface in surfaces {
+            let config = RunConfig { walkers: 300, ..RunConfig::new(surface) };
+            let portable = descend_range_on(InstructionSet::Portable, &config, 0..config.walkers);
+            for e in &portable {
+                seen[e.status as usize] += 1;
+            }
+            if !(InstructionSet::Avx2.available() && InstructionSet::Avx512.available()) {
+                continue;
+            }
+            let [a, b] =
+                [InstructionSet::Avx2, InstructionSet::Avx512].map(|set| descend_range_on(set, &config, 0..300));
+            for (a, b) in a.iter().zip(&b) {
+                let bits = |e: &Endpoint| (e.point.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), e.f.to_bits());
+                assert_eq!((a.index, a.status, a.iterations), (b.index, b.status, b.iterations));
+                assert_eq!(bits(a), bits(b), "walker {} of {}", a.index, config.surface.name());
+            }
+            // And both stop the way the portable path does, each walker.
+            let statuses = |v: &[Endpoint]| v.iter().map(|e| e.status).collect::<Vec<_>>();
+            assert_eq!(statuses(&a), statuses(&portable), "{}", config.surface.name());
+        }
+        // Every way of stopping was there (moving, converged, escaped, not finite).
+        assert!(seen.iter().all(|&n| n > 0), "{seen:?}");
+    }
+
+    #[test]
     fn a_partial_task_leaves_its_spare_lanes_alone() {
         // 37 walkers: one task and a piece on 8 lanes, less than one on 16.
         let config = RunConfig { walkers: 37, ..RunConfig::new(Surface::Peaks) };
