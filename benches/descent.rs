@@ -20,7 +20,7 @@ fn descent(c: &mut Criterion) {
     for set in InstructionSet::ALL.into_iter().filter(|s| s.available()) {
         let cfg = config(10_000, Precision::F32);
         let mut engine = CpuEngine::on(set);
-        let name = format!("f32_{}", set.short_name());
+        let name = format!("f32_{}", set.name());
         group.bench_function(name, |b| b.iter(|| engine.descend(&cfg, 0..cfg.walkers).unwrap()));
     }
     let cfg = config(10_000, Precision::F64);

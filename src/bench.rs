@@ -163,10 +163,11 @@ pub fn run(b: &BenchConfig) -> Result<BenchReport> {
     };
     let device_s = t.elapsed().as_secs_f64();
     let mut fixed = None;
+    let best = InstructionSet::best();
     let mut machine = Machine {
         cpu: cpu_model(),
         threads: rayon::current_num_threads(),
-        instruction_set: InstructionSet::best().name(),
+        instruction_set: best.name(),
         adapter: None,
         api: None,
     };
@@ -184,7 +185,6 @@ pub fn run(b: &BenchConfig) -> Result<BenchReport> {
         fixed = Some(FixedCosts { device_s, pipeline_s, first_dispatch_s: t.elapsed().as_secs_f64() });
         engines.push(Timed { name: "gpu", engine: Box::new(gpu), precision: Precision::F32, set: None });
     }
-    let best = InstructionSet::best();
     engines.push(Timed {
         name: "cpu-f32",
         engine: Box::new(CpuEngine::new()),

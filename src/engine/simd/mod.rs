@@ -281,15 +281,6 @@ impl InstructionSet {
         }
     }
 
-    /// A short name, for labels such as `bench`'s backends.
-    pub fn short_name(self) -> &'static str {
-        match self {
-            InstructionSet::Portable => "portable",
-            InstructionSet::Avx2 => "avx2",
-            InstructionSet::Avx512 => "avx512",
-        }
-    }
-
     /// Whether this CPU has it.
     pub fn available(self) -> bool {
         #[cfg(target_arch = "x86_64")]
@@ -372,9 +363,9 @@ pub fn descend_range(config: &RunConfig, range: Range<u64>) -> Vec<Endpoint> {
     descend_range_on(InstructionSet::best(), config, range)
 }
 
-/// Descends walkers `range` of the job on `set`, which the CPU must have.
+/// Descends walkers `range` of the job on `set`, which the CPU must have
+/// (`run_avx2` and `run_avx512` check).
 pub fn descend_range_on(set: InstructionSet, config: &RunConfig, range: Range<u64>) -> Vec<Endpoint> {
-    assert!(set.available(), "this CPU cannot run {}", set.name());
     match set {
         InstructionSet::Portable => descend_tasks::<LANES>(config, range, run_portable),
         InstructionSet::Avx2 => descend_tasks::<LANES>(config, range, run_avx2),
