@@ -46,3 +46,57 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub(crate) fn input(message: impl Into<String>) -> Error {
     Error::Input(message.into())
 }
+
+/// Longest piece of user text (a path, a formula, a header) an error quotes.
+pub const MAX_QUOTED_CHARS: usize = 120;
+
+/// User text as an error shows it: in quotes, control characters and
+/// quotes escaped (no raw newline or escape code reaches the terminal), cut
+/// to `MAX_QUOTED_CHARS` with the number of characters left out.
+pub fn quoted(text: impl AsRef<std::ffi::OsStr>) -> String {
+    let text = text.as_ref().to_string_lossy();
+    let total = text.chars().count();
+    let kept: String = text.chars().take(MAX_QUOTED_CHARS).collect();
+    let escaped = format!("{kept:?}");
+    if total > MAX_QUOTED_CHARS {
+        format!("{}...\" ({} more characters)", &escaped[..escaped.len() - 1], total - MAX_QUOTED_CHARS)
+    } else {
+        escaped
+    }
+}
+
+/// A whole message made safe for one terminal line: every control
+/// character (newline, escape codes) is written as an escape, so the
+/// binary's `error: ...` is one line whatever the input held.
+pub fn one_line(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    for c in message.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoted_escapes_control_characters_and_cuts_long_text() {
+        assert_eq!(quoted("a\nb\x1b[31m"), "\"a\\nb\\u{1b}[31m\"");
+        let long = "x".repeat(MAX_QUOTED_CHARS + 5);
+        let shown = quoted(&long);
+        assert!(shown.ends_with("...\" (5 more characters)"), "{shown}");
+        assert_eq!(shown.chars().filter(|&c| c == 'x').count(), MAX_QUOTED_CHARS);
+    }
+
+    #[test]
+    fn one_line_leaves_no_control_character() {
+        let line = one_line("bad path a\nb\r\x07\x1b[2J");
+        assert!(!line.chars().any(char::is_control), "{line}");
+        assert_eq!(line, "bad path a\\nb\\r\\u{7}\\u{1b}[2J");
+    }
+}

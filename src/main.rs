@@ -50,7 +50,7 @@ fn main() -> ExitCode {
         Ok(()) if multistart::interrupt::requested() => ExitCode::from(130),
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", multistart::error::one_line(&e.to_string()));
             ExitCode::from(e.exit_code() as u8)
         }
     }
