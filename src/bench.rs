@@ -14,7 +14,8 @@ use crate::engine::cpu::{CpuEngine, cpu_model};
 use crate::engine::gpu::{AdapterChoice, GpuContext, GpuEngine};
 use crate::engine::simd::InstructionSet;
 use crate::error::{Error, Result, input};
-use crate::report::{thousands, write_atomic};
+use crate::output::Batch;
+use crate::report::thousands;
 use crate::surface::Surface;
 
 /// What to measure.
@@ -49,7 +50,7 @@ impl BenchConfig {
         if !(self.max_seconds.is_finite() && self.max_seconds > 0.0) {
             return Err(input(format!("--max-seconds {}: expected a finite number above 0", self.max_seconds)));
         }
-        check_output_paths(&[("--json", &self.json), ("--csv", &self.csv), ("--markdown", &self.markdown)])?;
+        check_output_paths(&[("--json", &self.json), ("--csv", &self.csv), ("--markdown", &self.markdown)], &[])?;
         Ok(self)
     }
 }
@@ -368,14 +369,15 @@ pub fn markdown(r: &BenchReport) -> String {
 
 /// Writes the files asked for.
 pub fn write_outputs(b: &BenchConfig, r: &BenchReport) -> Result<()> {
+    let mut batch = Batch::new();
     if let Some(path) = &b.json {
-        write_atomic(path, |w| {
+        batch.stage(path, |w| {
             serde_json::to_writer_pretty(&mut *w, r)?;
             writeln!(w)
         })?;
     }
     if let Some(path) = &b.csv {
-        write_atomic(path, |w| {
+        batch.stage(path, |w| {
             let mut out = csv::Writer::from_writer(w);
             for row in &r.rows {
                 out.serialize(row)?;
@@ -384,7 +386,7 @@ pub fn write_outputs(b: &BenchConfig, r: &BenchReport) -> Result<()> {
         })?;
     }
     if let Some(path) = &b.markdown {
-        write_atomic(path, |w| w.write_all(markdown(r).as_bytes()))?;
+        batch.stage(path, |w| w.write_all(markdown(r).as_bytes()))?;
     }
-    Ok(())
+    batch.commit()
 }

@@ -90,10 +90,8 @@ impl MapArgs {
         let mut run = self.run;
         run.grid = Some(format!("{cols}x{rows}"));
         let mut c = run.into_config()?;
-        if let Some(path) = &png {
-            config::check_output_path("--png", path)?;
-        }
         c.outputs.png = png;
+        c.outputs.check()?;
         Ok(c)
     }
 }
@@ -136,7 +134,7 @@ impl CriticalArgs {
         if !(4..=1024).contains(&self.grid) {
             return Err(input(format!("--grid {}: expected 4 to 1024 starts per side", self.grid)));
         }
-        config::check_output_paths(&[("--json", &self.json), ("--csv", &self.csv)])?;
+        config::check_output_paths(&[("--json", &self.json), ("--csv", &self.csv)], &[])?;
         Ok((surface, region))
     }
 }
@@ -181,9 +179,12 @@ impl SweepArgs {
         }
         let (png, csv) = (self.png, self.csv);
         let mut base = self.run.into_config()?;
-        config::check_output_paths(&[("--png", &png), ("--csv", &csv)])?;
         base.outputs.png = png;
         base.outputs.csv_basins = csv;
+        config::check_output_paths(
+            &[("--json", &base.outputs.json), ("--csv", &base.outputs.csv_basins), ("--png", &base.outputs.png)],
+            &base.outputs.inputs,
+        )?;
         self.values
             .iter()
             .map(|&v| {
@@ -467,11 +468,7 @@ impl RunArgs {
             csv_endpoints: self.csv_endpoints,
             csv_trajectories: self.csv_trajectories,
             png: None,
-        };
-        c.trajectories = match (self.trajectories, self.walker_ids.is_empty()) {
-            (None, true) => None,
-            (Some(k), true) => Some(TrajectorySpec { walkers: (0..k).collect(), every: self.every }),
-            (_, false) => Some(TrajectorySpec { walkers: self.walker_ids.clone(), every: self.every }),
+            inputs: self.starts_file.iter().cloned().collect(),
         };
         c.starts = if let Some(text) = &self.start {
             let point = config::parse_point("--start", text, c.surface.dim())?;
@@ -500,6 +497,22 @@ impl RunArgs {
             Starts::Grid { cols, rows }
         } else {
             Starts::Uniform
+        };
+        // After the starts, which may set the walker count: the first K
+        // walkers are listed only once K is known to be small enough.
+        c.trajectories = match (self.trajectories, self.walker_ids.is_empty()) {
+            (None, true) => None,
+            (Some(k), true) => {
+                if k > c.walkers.min(config::MAX_TRAJECTORIES) {
+                    return Err(input(format!(
+                        "--trajectories {k}: expected 1 to {} (the walkers, at most {})",
+                        c.walkers.min(config::MAX_TRAJECTORIES),
+                        config::MAX_TRAJECTORIES
+                    )));
+                }
+                Some(TrajectorySpec { walkers: (0..k).collect(), every: self.every })
+            }
+            (_, false) => Some(TrajectorySpec { walkers: self.walker_ids.clone(), every: self.every }),
         };
         c.validate()
     }

@@ -10,9 +10,24 @@ use crate::cli::CriticalArgs;
 use crate::config::RunConfig;
 use crate::engine::{self, Engine, gpu};
 use crate::error::{Error, Result};
-use crate::report::{self, Report, plot, thousands, write_atomic};
+use crate::output::Batch;
+use crate::report::{self, Report, plot, thousands};
 use crate::run::{Outcome, run};
 use crate::trajectories::{self, TrajectoryPoint};
+
+/// How a command ended: with everything done, or stopped early by a signal
+/// (its outputs written and marked partial).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Completion {
+    Complete,
+    Partial,
+}
+
+impl Completion {
+    fn of(partial: bool) -> Completion {
+        if partial { Completion::Partial } else { Completion::Complete }
+    }
+}
 
 /// A run and what it produced.
 struct Done {
@@ -23,12 +38,18 @@ struct Done {
     labels: Vec<Label>,
 }
 
-/// Runs `config` on `engine` and writes the files it asks for.
-fn execute(config: &RunConfig, engine: &mut dyn Engine, started: Instant, keep_labels: bool) -> Result<Done> {
+/// Runs `config` on `engine` and stages the files it asks for in `batch`.
+fn execute(
+    config: &RunConfig,
+    engine: &mut dyn Engine,
+    started: Instant,
+    keep_labels: bool,
+    batch: &mut Batch,
+) -> Result<Done> {
     let mut endpoints_csv =
         config.outputs.csv_endpoints.as_deref().map(|p| report::EndpointsWriter::create(p, config)).transpose()?;
     let mut labels = Vec::new();
-    let outcome = run(config, engine, started, &mut |endpoints, chunk_labels| {
+    let mut outcome = run(config, engine, started, &mut |endpoints, chunk_labels| {
         if let Some(writer) = endpoints_csv.as_mut() {
             writer.write_chunk(endpoints, chunk_labels)?;
         }
@@ -37,23 +58,27 @@ fn execute(config: &RunConfig, engine: &mut dyn Engine, started: Instant, keep_l
         }
         Ok(())
     })?;
-    let report = Report::new(config, engine.device(), &outcome);
     let trajectories = match &config.trajectories {
-        Some(spec) => trajectories::record(config, engine, spec)?,
-        None => Vec::new(),
+        Some(spec) if !outcome.partial => {
+            let (points, stopped) = trajectories::record(config, engine, spec, &crate::interrupt::requested)?;
+            outcome.partial |= stopped;
+            points
+        }
+        _ => Vec::new(),
     };
+    let report = Report::new(config, engine.device(), &outcome);
     let o = &config.outputs;
     if let Some(path) = &o.json {
-        report::write_json(path, &report)?;
+        report::write_json(batch, path, &report)?;
     }
     if let Some(path) = &o.csv_basins {
-        report::write_csv_basins(path, &report)?;
+        report::write_csv_basins(batch, path, &report)?;
     }
     if let Some(writer) = endpoints_csv {
-        writer.finish(&report_ids(&outcome.summary))?;
+        writer.finish(batch, &report_ids(&outcome.summary))?;
     }
     if let Some(path) = &o.csv_trajectories {
-        trajectories::write_csv(path, &trajectories)?;
+        trajectories::write_csv(batch, path, &trajectories)?;
     }
     Ok(Done { outcome, report, trajectories, labels })
 }
@@ -75,39 +100,48 @@ fn engine_for(config: &RunConfig) -> Result<Box<dyn Engine>> {
     Ok(engine)
 }
 
-fn print_table(report: &Report) {
-    let mut stdout = std::io::stdout().lock();
-    let _ = report::print_table(&mut stdout, report).and_then(|_| stdout.flush());
+/// The table on stdout, or on stderr when an output file is stdout (`-`).
+fn print_table(report: &Report, outputs: &crate::config::Outputs) {
+    let mut out = table_stream(outputs.uses_stdout());
+    let _ = report::print_table(&mut out, report).and_then(|_| out.flush());
 }
 
 /// `multistart [OPTIONS]`: one run, its table, its files.
-pub fn single_run(config: &RunConfig, started: Instant) -> Result<()> {
+pub fn single_run(config: &RunConfig, started: Instant) -> Result<Completion> {
     if config.trajectories.is_some() && config.outputs.csv_trajectories.is_none() {
         return Err(Error::Input("--trajectories needs --csv-trajectories FILE to write the paths to".into()));
     }
     let mut engine = engine_for(config)?;
-    let done = execute(config, engine.as_mut(), started, false)?;
-    print_table(&done.report);
-    Ok(())
+    let mut batch = Batch::new();
+    let done = execute(config, engine.as_mut(), started, false, &mut batch)?;
+    batch.commit()?;
+    print_table(&done.report, &config.outputs);
+    Ok(Completion::of(done.outcome.partial))
 }
 
 /// `multistart map`: the grid run, its table, and the picture.
-pub fn map(config: &RunConfig, started: Instant) -> Result<()> {
+pub fn map(config: &RunConfig, started: Instant) -> Result<Completion> {
     let mut engine = engine_for(config)?;
-    let done = execute(config, engine.as_mut(), started, true)?;
-    print_table(&done.report);
+    let mut batch = Batch::new();
+    let done = execute(config, engine.as_mut(), started, true, &mut batch)?;
+    let completion = Completion::of(done.outcome.partial);
     let Some(path) = &config.outputs.png else {
+        batch.commit()?;
+        print_table(&done.report, &config.outputs);
         eprintln!("note: no picture written; add --png FILE to draw the map");
-        return Ok(());
+        return Ok(completion);
     };
     if done.outcome.partial {
+        batch.commit()?;
+        print_table(&done.report, &config.outputs);
         eprintln!("note: interrupted before every pixel was done: no picture written");
-        return Ok(());
+        return Ok(completion);
     }
     let crate::config::Starts::Grid { cols, rows } = config.starts else { unreachable!("map runs grid starts") };
     let basin_rank: Vec<usize> = report_ids(&done.outcome.summary).into_iter().map(|id| id.saturating_sub(1)).collect();
     let critical = crate::critical::find(&config.surface, &config.region, crate::critical::DEFAULT_GRID);
     plot::draw_map(
+        &mut batch,
         path,
         &plot::MapPicture {
             surface: config.surface.clone(),
@@ -121,15 +155,17 @@ pub fn map(config: &RunConfig, started: Instant) -> Result<()> {
             trajectories: &done.trajectories,
         },
     )?;
+    batch.commit()?;
+    print_table(&done.report, &config.outputs);
     eprintln!("wrote {} ({cols}x{rows}, one walker per pixel)", path.display());
-    Ok(())
+    Ok(completion)
 }
 
 /// `multistart critical`: the table of every critical point in the region.
-pub fn critical(args: &CriticalArgs) -> Result<()> {
+pub fn critical(args: &CriticalArgs) -> Result<Completion> {
     let (surface, region) = args.resolve()?;
     let found = crate::critical::find(&surface, &region, args.grid);
-    let mut out = std::io::stdout().lock();
+    let mut out = table_stream(crate::output::any_stdout(&[args.json.as_deref(), args.csv.as_deref()]));
     let _ = writeln!(
         out,
         "{} on {}: {} critical points (Newton from a {}x{} grid of starts)\n",
@@ -180,12 +216,14 @@ pub fn critical(args: &CriticalArgs) -> Result<()> {
             lambda_max: b.eigenvalues[1],
         })
         .collect();
+    let _ = out.flush();
+    let mut batch = Batch::new();
     if let Some(path) = &args.json {
         let json = serde_json::json!({"surface": surface.name(), "expr": surface.expr(), "region": region.as_array(), "points": rows});
-        report::write_json(path, &json)?;
+        report::write_json(&mut batch, path, &json)?;
     }
     if let Some(path) = &args.csv {
-        write_atomic(path, |w| {
+        batch.stage(path, |w| {
             let mut out = csv::Writer::from_writer(w);
             for r in &rows {
                 out.serialize(r)?;
@@ -193,24 +231,39 @@ pub fn critical(args: &CriticalArgs) -> Result<()> {
             out.flush()
         })?;
     }
-    Ok(())
+    batch.commit()?;
+    Ok(Completion::Complete)
+}
+
+/// Where a command's table goes: stdout, or stderr when an output file is
+/// stdout (`-`), so that stdout holds that file alone.
+fn table_stream(outputs_use_stdout: bool) -> Box<dyn Write> {
+    if outputs_use_stdout { Box::new(std::io::stderr().lock()) } else { Box::new(std::io::stdout().lock()) }
 }
 
 /// `multistart sweep`: the same starts for each value; a share table.
-pub fn sweep(param: &str, runs: &[(f64, RunConfig)], started: Instant) -> Result<()> {
+pub fn sweep(param: &str, runs: &[(f64, RunConfig)], started: Instant) -> Result<Completion> {
     let first = &runs[0].1;
     let mut engine = engine_for(first)?;
     let mut reports = Vec::new();
     let mut catalogue = Summary::default();
     let mut columns: Vec<Vec<usize>> = Vec::new();
+    // A signal stops the sweep after the current chunk: the values not yet
+    // run are left out, and every output says partial.
+    let mut partial = false;
     for (k, (value, config)) in runs.iter().enumerate() {
+        if crate::interrupt::requested() {
+            partial = true;
+            break;
+        }
         if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
             eprint!("\rsweep: {param} = {value} ({}/{})", k + 1, runs.len());
         }
         // Each value's run writes no files of its own: the sweep's are below.
         let mut one_value = config.clone();
         one_value.outputs = Default::default();
-        let done = execute(&one_value, engine.as_mut(), started, false)?;
+        let done = execute(&one_value, engine.as_mut(), started, false, &mut Batch::new())?;
+        partial |= done.outcome.partial;
         columns.push(catalogue.merge(&done.outcome.summary));
         reports.push((*value, done.report, done.outcome.summary));
     }
@@ -218,19 +271,29 @@ pub fn sweep(param: &str, runs: &[(f64, RunConfig)], started: Instant) -> Result
         eprint!("\r\x1b[2K");
     }
     let order = catalogue.report_order();
-    let n = first.walkers as f64;
-    let share = |count: u64| 100.0 * count as f64 / n;
+    // Shares are of the walkers each value actually ran.
+    let walkers_run = |k: usize| reports[k].2.walkers;
+    let fraction = |k: usize, count: u64| count as f64 / walkers_run(k).max(1) as f64;
     // Walkers of catalogue basin `c` in run `k`.
     let basin_count = |k: usize, c: usize| -> u64 {
         let s = &reports[k].2;
         columns[k].iter().enumerate().filter(|&(_, &to)| to == c).map(|(from, _)| s.basins[from].count).sum()
     };
-    let basin_share = |k: usize, c: usize| share(basin_count(k, c));
+    let basin_share = |k: usize, c: usize| 100.0 * fraction(k, basin_count(k, c));
     let class_counts = |s: &Summary| {
         [("moving", s.moving), ("plateau", s.plateau), ("escaped", s.escaped), ("nonfinite", s.nonfinite)]
     };
 
-    let mut out = std::io::stdout().lock();
+    let o = &first.outputs;
+    let mut out = table_stream(o.uses_stdout());
+    if partial {
+        let _ = writeln!(
+            out,
+            "partial: stopped by a signal after {} of {} values; shares are of the walkers each value ran\n",
+            reports.len(),
+            runs.len()
+        );
+    }
     let _ = writeln!(
         out,
         "sweep of {param} over {} values: {} {} walkers from the same starts, {} on {}, optimizer {}, {}\n",
@@ -269,25 +332,27 @@ pub fn sweep(param: &str, runs: &[(f64, RunConfig)], started: Instant) -> Result
             line += &format!(" {:>width$.2}", rest.iter().map(|&c| basin_share(k, c)).sum::<f64>());
         }
         for (i, (_, count)) in class_counts(s).into_iter().enumerate() {
-            line += &format!(" {:>w$.2}", share(count), w = if i == 3 { 9 } else { 8 });
+            line += &format!(" {:>w$.2}", 100.0 * fraction(k, count), w = if i == 3 { 9 } else { 8 });
         }
         let _ = writeln!(out, "{line}");
     }
     let _ = out.flush();
+    drop(out);
 
-    let o = &first.outputs;
+    let mut batch = Batch::new();
     if let Some(path) = &o.json {
         let runs_json: Vec<_> = reports.iter().map(|(v, r, _)| serde_json::json!({"value": v, "report": r})).collect();
         let values: Vec<f64> = runs.iter().map(|(v, _)| *v).collect();
-        report::write_json(path, &serde_json::json!({"param": param, "values": values, "runs": runs_json}))?;
+        let json = serde_json::json!({"param": param, "values": values, "partial": partial, "runs": runs_json});
+        report::write_json(&mut batch, path, &json)?;
     }
     if let Some(path) = &o.csv_basins {
-        write_atomic(path, |w| {
+        batch.stage(path, |w| {
             let mut csv_out = csv::Writer::from_writer(w);
             let axes = report::axis_names(first.surface.dim());
             let mut columns: Vec<String> = ["value", "class", "id", "kind"].map(String::from).to_vec();
             columns.extend(axes.iter().cloned());
-            columns.extend(["f", "count", "fraction"].map(String::from));
+            columns.extend(["f", "count", "fraction", "partial"].map(String::from));
             csv_out.write_record(&columns)?;
             for (k, (value, _, s)) in reports.iter().enumerate() {
                 for (rank, &c) in order.iter().enumerate() {
@@ -295,14 +360,19 @@ pub fn sweep(param: &str, runs: &[(f64, RunConfig)], started: Instant) -> Result
                     let count = basin_count(k, c);
                     let mut row = vec![value.to_string(), "basin".into(), (rank + 1).to_string(), b.kind.name().into()];
                     row.extend(b.point.iter().map(|x| x.to_string()));
-                    row.extend([b.f.to_string(), count.to_string(), (count as f64 / n).to_string()]);
+                    row.extend([
+                        b.f.to_string(),
+                        count.to_string(),
+                        fraction(k, count).to_string(),
+                        partial.to_string(),
+                    ]);
                     csv_out.write_record(&row)?;
                 }
                 for (name, count) in class_counts(s) {
                     // Empty id, kind, point and f.
                     let mut row = vec![value.to_string(), name.into()];
                     row.extend(std::iter::repeat_n(String::new(), 3 + axes.len()));
-                    row.extend([count.to_string(), (count as f64 / n).to_string()]);
+                    row.extend([count.to_string(), fraction(k, count).to_string(), partial.to_string()]);
                     csv_out.write_record(&row)?;
                 }
             }
@@ -310,7 +380,7 @@ pub fn sweep(param: &str, runs: &[(f64, RunConfig)], started: Instant) -> Result
         })?;
     }
     if let Some(path) = &o.png {
-        let values: Vec<f64> = runs.iter().map(|(v, _)| *v).collect();
+        let values: Vec<f64> = reports.iter().map(|(v, _, _)| *v).collect();
         let mut series = Vec::new();
         for (rank, &c) in shown.iter().enumerate() {
             let b = &catalogue.basins[c];
@@ -330,7 +400,8 @@ pub fn sweep(param: &str, runs: &[(f64, RunConfig)], started: Instant) -> Result
             ));
         }
         for (i, name) in ["moving", "plateau", "escaped", "nonfinite"].into_iter().enumerate() {
-            let shares: Vec<f64> = reports.iter().map(|(_, _, s)| share(class_counts(s)[i].1)).collect();
+            let shares: Vec<f64> =
+                reports.iter().enumerate().map(|(k, (_, _, s))| 100.0 * fraction(k, class_counts(s)[i].1)).collect();
             if shares.iter().any(|&v| v > 0.0) {
                 series.push((name.to_string(), plot::CLASS_GREYS[i], shares));
             }
@@ -339,9 +410,10 @@ pub fn sweep(param: &str, runs: &[(f64, RunConfig)], started: Instant) -> Result
         // is any parameter whose values span more than a factor of 100.
         let (lo, hi) = values.iter().fold((f64::MAX, f64::MIN), |(a, b), &v| (a.min(v), b.max(v)));
         let log_x = lo > 0.0 && (param != "steps" || hi / lo > 100.0);
-        plot::draw_sweep(path, &plot::SweepPicture { param, values: &values, log_x, series })?;
+        plot::draw_sweep(&mut batch, path, &plot::SweepPicture { param, values: &values, log_x, series })?;
     }
-    Ok(())
+    batch.commit()?;
+    Ok(Completion::of(partial))
 }
 
 /// Basins the sweep's table gives a column of their own.
@@ -379,22 +451,25 @@ fn first_difference(path: &str, a: &serde_json::Value, b: &serde_json::Value) ->
 }
 
 /// `multistart merge`: shards' summaries into exactly the single run's report.
-pub fn merge(args: &crate::cli::MergeArgs) -> Result<()> {
-    crate::config::check_output_paths(&[("--json", &args.json), ("--csv-basins", &args.csv_basins)])?;
+pub fn merge(args: &crate::cli::MergeArgs) -> Result<Completion> {
+    crate::config::check_output_paths(&[("--json", &args.json), ("--csv-basins", &args.csv_basins)], &args.inputs)?;
     let mut inputs = Vec::new();
     for path in &args.inputs {
         let text = std::fs::read_to_string(path).map_err(|e| Error::Input(format!("{}: {e}", path.display())))?;
         inputs.push((path.clone(), text));
     }
     let report = merge_texts(&inputs)?;
+    let mut batch = Batch::new();
     if let Some(path) = &args.json {
-        report::write_json(path, &report)?;
+        report::write_json(&mut batch, path, &report)?;
     }
     if let Some(path) = &args.csv_basins {
-        report::write_csv_basins(path, &report)?;
+        report::write_csv_basins(&mut batch, path, &report)?;
     }
-    print_table(&report);
-    Ok(())
+    batch.commit()?;
+    let mut out = table_stream(crate::output::any_stdout(&[args.json.as_deref(), args.csv_basins.as_deref()]));
+    let _ = report::print_table(&mut out, &report).and_then(|_| out.flush());
+    Ok(Completion::Complete)
 }
 
 /// The merged report of shards' JSON texts, each named by its file; any
@@ -494,7 +569,7 @@ pub fn merge_texts(inputs: &[(std::path::PathBuf, String)]) -> Result<Report> {
 }
 
 /// `multistart surfaces`: the built-in surfaces.
-pub fn surfaces() -> Result<()> {
+pub fn surfaces() -> Result<Completion> {
     let mut out = std::io::stdout().lock();
     for s in crate::surface::Surface::all() {
         let known = s.known_points();
@@ -516,11 +591,11 @@ pub fn surfaces() -> Result<()> {
             s.default_lr()
         );
     }
-    Ok(())
+    Ok(Completion::Complete)
 }
 
 /// `multistart devices`: every adapter, with the limits that bound a chunk.
-pub fn devices() -> Result<()> {
+pub fn devices() -> Result<Completion> {
     let adapters = gpu::list_adapters();
     if adapters.is_empty() {
         return Err(Error::NoAdapter(
@@ -543,13 +618,15 @@ pub fn devices() -> Result<()> {
             thousands(a.max_chunk_walkers),
         );
     }
-    Ok(())
+    Ok(Completion::Complete)
 }
 
 /// `multistart bench`.
-pub fn bench(b: &BenchConfig) -> Result<()> {
+pub fn bench(b: &BenchConfig) -> Result<Completion> {
     let report = bench::run(b)?;
     bench::write_outputs(b, &report)?;
-    print!("{}", bench::markdown(&report));
-    Ok(())
+    let mut out =
+        table_stream(crate::output::any_stdout(&[b.json.as_deref(), b.csv.as_deref(), b.markdown.as_deref()]));
+    let _ = write!(out, "{}", bench::markdown(&report));
+    Ok(Completion::Complete)
 }

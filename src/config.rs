@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Result, input};
+use crate::error::{Result, input, number, quoted};
 use crate::starts;
 use crate::surface::Surface;
 
@@ -14,6 +14,15 @@ use crate::surface::Surface;
 pub const MAX_WALKERS: u64 = 1 << 40;
 /// Largest finite coordinate accepted for a start or a region edge.
 pub const MAX_COORDINATE: f64 = 1e15;
+/// Most walkers whose paths one run records: each is re-descended from its
+/// start once per record (steps^2 / 2M walker-steps, one walker at a time).
+pub const MAX_TRAJECTORIES: u64 = 10_000;
+/// Host memory one walker of a chunk takes, in bytes, beyond 8 per
+/// coordinate: its endpoint record, its label and the engine's state for
+/// it, with room to spare (the CPU engine holds a whole chunk at once).
+const HOST_BYTES_PER_WALKER: u64 = 256;
+/// Memory of one recorded trajectory point (walker, step, x, y, f).
+const TRAJECTORY_POINT_BYTES: u64 = 40;
 
 /// An axis-aligned box, one [lo, hi] per dimension.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -77,6 +86,7 @@ impl Region {
     /// Parses `--region`: 2 x dim numbers (min and max per axis), or two
     /// numbers for every axis alike.
     pub fn parse(text: &str, dim: usize) -> Result<Region> {
+        let shown = quoted(text);
         let parts: Vec<&str> = text.split(',').map(str::trim).collect();
         let expected = if dim == 2 {
             "4 comma-separated numbers XMIN,XMAX,YMIN,YMAX (or 2, LO,HI, for both axes)".to_string()
@@ -84,13 +94,15 @@ impl Region {
             format!("{} comma-separated numbers (min and max of each of the {dim} axes) or 2 (LO,HI for all)", 2 * dim)
         };
         if parts.len() != 2 && parts.len() != 2 * dim {
-            return Err(input(format!("--region {text}: expected {expected}")));
+            return Err(input(format!("--region {shown}: expected {expected}")));
         }
         let mut values = Vec::with_capacity(parts.len());
         for part in &parts {
             match part.parse::<f64>() {
                 Ok(v) => values.push(v),
-                Err(_) => return Err(input(format!("--region {text}: '{part}' is not a number; expected {expected}"))),
+                Err(_) => {
+                    return Err(input(format!("--region {shown}: '{part}' is not a number; expected {expected}")));
+                }
             }
         }
         let axes = if values.len() == 2 {
@@ -117,7 +129,7 @@ impl Region {
 }
 
 fn fmt_region(v: &[f64]) -> String {
-    v.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(",")
+    v.iter().map(|&c| number(c)).collect::<Vec<_>>().join(",")
 }
 
 /// Where the walkers start.
@@ -213,14 +225,14 @@ impl OptimizerParams {
         let second = if optimizer == Optimizer::Rmsprop { "--rho" } else { "--beta2" };
         for (flag, v) in [("--beta", self.beta1), (second, self.beta2)] {
             if !(0.0..1.0).contains(&v) {
-                return Err(input(format!("{flag} {v}: expected 0 <= value < 1")));
+                return Err(input(format!("{flag} {}: expected 0 <= value < 1", number(v))));
             }
         }
         if !(self.eps.is_finite() && self.eps > 0.0) {
-            return Err(input(format!("--eps {}: expected a finite value above 0", self.eps)));
+            return Err(input(format!("--eps {}: expected a finite value above 0", number(self.eps))));
         }
         if !(self.damping.is_finite() && self.damping > 0.0 && self.damping <= 1.0) {
-            return Err(input(format!("--damping {}: expected a factor above 0 and at most 1", self.damping)));
+            return Err(input(format!("--damping {}: expected a factor above 0 and at most 1", number(self.damping))));
         }
         Ok(())
     }
@@ -276,40 +288,45 @@ pub struct Outputs {
     pub csv_trajectories: Option<PathBuf>,
     /// A picture: the basin map or the sweep chart.
     pub png: Option<PathBuf>,
+    /// Files the run reads (a starts file): no output may name one.
+    pub inputs: Vec<PathBuf>,
 }
 
 impl Outputs {
-    fn validate(&self) -> Result<()> {
-        check_output_paths(&[
-            ("--json", &self.json),
-            ("--csv-basins", &self.csv_basins),
-            ("--csv-endpoints", &self.csv_endpoints),
-            ("--csv-trajectories", &self.csv_trajectories),
-            ("--png", &self.png),
+    /// Checks every output together (see `output::check`); the sweep's
+    /// `--csv` is its `csv_basins`.
+    pub fn check(&self) -> Result<()> {
+        check_output_paths(
+            &[
+                ("--json", &self.json),
+                ("--csv-basins", &self.csv_basins),
+                ("--csv-endpoints", &self.csv_endpoints),
+                ("--csv-trajectories", &self.csv_trajectories),
+                ("--png", &self.png),
+            ],
+            &self.inputs,
+        )
+    }
+
+    /// Whether an output is `-`, standard output (the table then goes to
+    /// stderr).
+    pub fn uses_stdout(&self) -> bool {
+        crate::output::any_stdout(&[
+            self.json.as_deref(),
+            self.csv_basins.as_deref(),
+            self.csv_endpoints.as_deref(),
+            self.csv_trajectories.as_deref(),
+            self.png.as_deref(),
         ])
     }
 }
 
-/// `check_output_path` for each (flag, path) given.
-pub fn check_output_paths(named: &[(&str, &Option<PathBuf>)]) -> Result<()> {
-    for (flag, path) in named {
-        if let Some(path) = path {
-            check_output_path(flag, path)?;
-        }
-    }
-    Ok(())
-}
-
-/// Refuses an output path whose folder does not exist or that names a folder.
-pub fn check_output_path(flag: &str, path: &Path) -> Result<()> {
-    if path.as_os_str().is_empty() || path.is_dir() {
-        return Err(input(format!("{flag} {}: expected a file name, not a folder", path.display())));
-    }
-    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    if !parent.is_dir() {
-        return Err(input(format!("{flag} {}: folder {} does not exist", path.display(), parent.display())));
-    }
-    Ok(())
+/// Checks the (flag, path) outputs given, all together, against each other
+/// and against the files read: see `output::check`.
+pub fn check_output_paths(named: &[(&str, &Option<PathBuf>)], inputs: &[PathBuf]) -> Result<()> {
+    let outputs: Vec<(&str, &Path)> = named.iter().filter_map(|(flag, p)| p.as_deref().map(|p| (*flag, p))).collect();
+    let inputs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
+    crate::output::check(&outputs, &inputs).map(drop)
 }
 
 /// One run, validated.
@@ -385,10 +402,10 @@ impl RunConfig {
             return Err(input("--steps 0: expected at least 1 step"));
         }
         if !(self.lr.is_finite() && self.lr > 0.0) {
-            return Err(input(format!("--lr {}: expected a finite learning rate above 0", self.lr)));
+            return Err(input(format!("--lr {}: expected a finite learning rate above 0", number(self.lr))));
         }
         if !(self.tol.is_finite() && self.tol >= 0.0) {
-            return Err(input(format!("--tol {}: expected a finite tolerance of 0 or more", self.tol)));
+            return Err(input(format!("--tol {}: expected a finite tolerance of 0 or more", number(self.tol))));
         }
         self.region.validate()?;
         self.optimizer_params.validate(self.optimizer)?;
@@ -401,10 +418,13 @@ impl RunConfig {
             )));
         }
         if !(self.bound.is_finite() && self.bound >= 1.0) {
-            return Err(input(format!("--bound {}: expected a finite factor of 1 or more", self.bound)));
+            return Err(input(format!("--bound {}: expected a finite factor of 1 or more", number(self.bound))));
         }
         if !(self.cluster_radius.is_finite() && self.cluster_radius > 0.0) {
-            return Err(input(format!("--cluster-radius {}: expected a finite radius above 0", self.cluster_radius)));
+            return Err(input(format!(
+                "--cluster-radius {}: expected a finite radius above 0",
+                number(self.cluster_radius)
+            )));
         }
         if self.steps_per_dispatch == 0 {
             return Err(input("--steps-per-dispatch 0: expected at least 1"));
@@ -466,9 +486,110 @@ impl RunConfig {
             if t.walkers.is_empty() {
                 return Err(input("--trajectories 0: expected at least one walker to follow"));
             }
+            if t.walkers.len() as u64 > MAX_TRAJECTORIES {
+                return Err(input(format!(
+                    "--walker-ids: {} walkers to follow; expected at most {MAX_TRAJECTORIES}",
+                    t.walkers.len()
+                )));
+            }
+            // Every record of every path stays in memory until the run ends.
+            let records = t.walkers.len() as u64 * (self.steps / t.every + 1) as u64;
+            let budget = crate::memory::available_bytes() / 2;
+            if records.saturating_mul(TRAJECTORY_POINT_BYTES) > budget {
+                return Err(input(format!(
+                    "--trajectories: {} paths of {} records each would not fit in half the memory free ({} MiB); \
+                     follow fewer walkers or raise --every",
+                    t.walkers.len(),
+                    self.steps / t.every + 1,
+                    budget >> 20
+                )));
+            }
         }
-        self.outputs.validate()?;
+        self.check_precision()?;
+        self.check_memory()?;
+        self.outputs.check()?;
         Ok(self)
+    }
+
+    /// Refuses float values that the run's precision cannot hold: a value
+    /// that would round to 0, to a subnormal or to infinity (`--lr 1e-320`
+    /// is 0 in f32 and `--lr 1e300` infinite), a factor below 1 that rounds
+    /// to 1, a region axis that is empty, or an escape box that overflows.
+    fn check_precision(&self) -> Result<()> {
+        let p = self.precision;
+        let o = &self.optimizer_params;
+        let second = if self.optimizer == Optimizer::Rmsprop { "--rho" } else { "--beta2" };
+        normal_in(p, "--lr", self.lr)?;
+        if self.tol > 0.0 {
+            normal_in(p, "--tol", self.tol)?;
+            // The early stop compares |grad f|^2 with tol^2.
+            if !is_normal_in(p, self.tol * self.tol) {
+                return Err(input(format!(
+                    "--tol {}: its square, which the early stop compares, is out of {}'s range; use 0 to run every step",
+                    number(self.tol),
+                    p.name()
+                )));
+            }
+        }
+        for (flag, v) in [("--beta", o.beta1), (second, o.beta2)] {
+            if v != 0.0 {
+                normal_in(p, flag, v)?;
+            }
+            if p == Precision::F32 && v as f32 >= 1.0 {
+                return Err(input(format!(
+                    "{flag} {}: rounds to 1 in f32; expected a value below 1 - 6e-8",
+                    number(v)
+                )));
+            }
+        }
+        normal_in(p, "--eps", o.eps)?;
+        normal_in(p, "--damping", o.damping)?;
+        normal_in(Precision::F64, "--cluster-radius", self.cluster_radius)?;
+        for (k, axis) in self.region.axes.iter().enumerate() {
+            let empty = match p {
+                Precision::F32 => axis[0] as f32 >= axis[1] as f32,
+                Precision::F64 => axis[0] >= axis[1],
+            };
+            if empty {
+                return Err(input(format!(
+                    "--region: axis {} [{}, {}] is empty in {} (its ends round to the same number)",
+                    k + 1,
+                    number(axis[0]),
+                    number(axis[1]),
+                    p.name()
+                )));
+            }
+        }
+        let escape = self.escape_box().as_array();
+        let finite = match p {
+            Precision::F32 => escape.iter().all(|&v| (v as f32).is_finite()),
+            Precision::F64 => escape.iter().all(|v| v.is_finite()),
+        };
+        if !finite {
+            return Err(input(format!(
+                "--bound {}: the escape box it gives (that many half-widths of the region) overflows {}",
+                number(self.bound),
+                p.name()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Refuses a `--chunk` whose walkers would not fit in the memory the
+    /// machine has free (half of it, to leave room for the rest).
+    fn check_memory(&self) -> Result<()> {
+        let Some(chunk) = self.chunk else { return Ok(()) };
+        let per_walker = HOST_BYTES_PER_WALKER + 8 * self.surface.dim() as u64;
+        let budget = crate::memory::available_bytes() / 2;
+        if chunk.saturating_mul(per_walker) > budget {
+            return Err(input(format!(
+                "--chunk {chunk}: walkers of {per_walker} bytes each would not fit in half the memory free ({} MiB); \
+                 expected at most {}",
+                budget >> 20,
+                budget / per_walker
+            )));
+        }
+        Ok(())
     }
 
     /// The threshold on |grad f| below which a walker's endpoint counts as
@@ -494,10 +615,37 @@ impl RunConfig {
     }
 }
 
+/// Whether `v` is a normal number of `precision` (not 0, not subnormal,
+/// not infinite once rounded to it).
+fn is_normal_in(precision: Precision, v: f64) -> bool {
+    match precision {
+        Precision::F32 => (v as f32).is_normal(),
+        Precision::F64 => v.is_normal(),
+    }
+}
+
+/// Refuses a value the precision cannot represent as a normal number.
+fn normal_in(precision: Precision, flag: &str, v: f64) -> Result<()> {
+    if is_normal_in(precision, v) {
+        return Ok(());
+    }
+    let (lo, hi) = match precision {
+        Precision::F32 => (f32::MIN_POSITIVE as f64, f32::MAX as f64),
+        Precision::F64 => (f64::MIN_POSITIVE, f64::MAX),
+    };
+    let tip = if precision == Precision::F32 { "; --precision f64 --backend cpu holds more" } else { "" };
+    Err(input(format!(
+        "{flag} {}: out of {}'s range (its normal numbers are {lo:.1e} to {hi:.1e} in size){tip}",
+        number(v),
+        precision.name()
+    )))
+}
+
 /// Parses "X,Y,..." into a point of `dim` finite coordinates.
 pub fn parse_point(flag: &str, text: &str, dim: usize) -> Result<Vec<f64>> {
+    let shown = quoted(text);
     let parts: Vec<&str> = text.split(',').map(str::trim).collect();
-    let bad = || input(format!("{flag} {text}: expected {dim} comma-separated numbers"));
+    let bad = || input(format!("{flag} {shown}: expected {dim} comma-separated numbers"));
     if parts.len() != dim {
         return Err(bad());
     }
@@ -505,7 +653,7 @@ pub fn parse_point(flag: &str, text: &str, dim: usize) -> Result<Vec<f64>> {
         .iter()
         .map(|part| match part.parse::<f64>() {
             Ok(v) if v.is_finite() && v.abs() <= MAX_COORDINATE => Ok(v),
-            Ok(_) => Err(input(format!("{flag} {text}: '{part}' is not a finite number"))),
+            Ok(_) => Err(input(format!("{flag} {shown}: '{part}' is not a finite number"))),
             Err(_) => Err(bad()),
         })
         .collect()
@@ -513,14 +661,16 @@ pub fn parse_point(flag: &str, text: &str, dim: usize) -> Result<Vec<f64>> {
 
 /// Parses "K/N" for --shard.
 pub fn parse_shard(text: &str) -> Result<(u64, u64), String> {
-    let bad = || format!("'{text}' is not K/N, such as 0/4");
+    let shown = quoted(text);
+    let bad = || format!("{shown} is not K/N, such as 0/4");
     let (k, n) = text.split_once('/').ok_or_else(bad)?;
     Ok((k.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?))
 }
 
 /// Parses "WxH" into (cols, rows), each at least 1.
 pub fn parse_grid(text: &str) -> Result<(u32, u32)> {
-    let bad = || input(format!("--grid {text}: expected WxH with whole numbers of at least 1, such as 800x800"));
+    let shown = quoted(text);
+    let bad = || input(format!("--grid {shown}: expected WxH with whole numbers of at least 1, such as 800x800"));
     let (w, h) = text.split_once(['x', 'X']).ok_or_else(bad)?;
     let (w, h): (u32, u32) = (w.trim().parse().map_err(|_| bad())?, h.trim().parse().map_err(|_| bad())?);
     if w == 0 || h == 0 {
@@ -531,13 +681,14 @@ pub fn parse_grid(text: &str) -> Result<(u32, u32)> {
 
 /// Parses a walker count: "100000", "100_000" or "1e5".
 pub fn parse_count(text: &str) -> Result<u64, String> {
+    let shown = quoted(text);
     let clean = text.replace('_', "");
     if let Ok(n) = clean.parse::<u64>() {
         return Ok(n);
     }
     match clean.parse::<f64>() {
         Ok(v) if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= u64::MAX as f64 => Ok(v as u64),
-        _ => Err(format!("'{text}' is not a whole number of walkers")),
+        _ => Err(format!("{shown} is not a whole number of walkers")),
     }
 }
 

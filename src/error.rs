@@ -10,7 +10,7 @@ pub enum Error {
     Input(String),
 
     /// A starts file that cannot be read or parsed (row and column named).
-    #[error("starts file {path}: {message}")]
+    #[error("starts file {}: {message}", quoted(path))]
     StartsFile { path: PathBuf, message: String },
 
     /// No GPU adapter could run the job.
@@ -26,8 +26,13 @@ pub enum Error {
     Plot(String),
 
     /// Reading or writing a file failed at run time.
-    #[error("{path}: {source}")]
+    #[error("{}: {source}", quoted(path))]
     Io { path: PathBuf, source: std::io::Error },
+
+    /// Putting a command's outputs in place failed; the message says what
+    /// became of each.
+    #[error("{0}")]
+    Output(String),
 }
 
 impl Error {
@@ -35,7 +40,7 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Input(_) | Error::StartsFile { .. } => 2,
-            Error::NoAdapter(_) | Error::Gpu(_) | Error::Plot(_) | Error::Io { .. } => 1,
+            Error::NoAdapter(_) | Error::Gpu(_) | Error::Plot(_) | Error::Io { .. } | Error::Output(_) => 1,
         }
     }
 }
@@ -50,12 +55,19 @@ pub(crate) fn input(message: impl Into<String>) -> Error {
 /// Longest piece of user text (a path, a formula, a header) an error quotes.
 pub const MAX_QUOTED_CHARS: usize = 120;
 
-/// User text as an error shows it: in quotes, control characters and
-/// quotes escaped (no raw newline or escape code reaches the terminal), cut
-/// to `MAX_QUOTED_CHARS` with the number of characters left out.
+/// User text as an error shows it: as it is when it is plain (short, no
+/// spaces, quotes or control characters), else in quotes with control
+/// characters and quotes escaped (no raw newline or escape code reaches the
+/// terminal), cut to `MAX_QUOTED_CHARS` with the number left out.
 pub fn quoted(text: impl AsRef<std::ffi::OsStr>) -> String {
     let text = text.as_ref().to_string_lossy();
     let total = text.chars().count();
+    let plain = !text.is_empty()
+        && total <= MAX_QUOTED_CHARS
+        && !text.chars().any(|c| c.is_control() || c.is_whitespace() || c == '"' || c == '\'');
+    if plain {
+        return text.into_owned();
+    }
     let kept: String = text.chars().take(MAX_QUOTED_CHARS).collect();
     let escaped = format!("{kept:?}");
     if total > MAX_QUOTED_CHARS {
@@ -63,6 +75,13 @@ pub fn quoted(text: impl AsRef<std::ffi::OsStr>) -> String {
     } else {
         escaped
     }
+}
+
+/// A number as a message shows it: as typed for ordinary sizes, in
+/// exponent form where plain digits would run long (1e-320, not 0.000...1).
+pub fn number(v: f64) -> String {
+    let plain = v.to_string();
+    if plain.len() <= 16 { plain } else { format!("{v:e}") }
 }
 
 /// A whole message made safe for one terminal line: every control
@@ -86,6 +105,9 @@ mod tests {
 
     #[test]
     fn quoted_escapes_control_characters_and_cuts_long_text() {
+        assert_eq!(quoted("out/r.json"), "out/r.json");
+        assert_eq!(quoted("my file"), "\"my file\"");
+        assert_eq!(quoted(""), "\"\"");
         assert_eq!(quoted("a\nb\x1b[31m"), "\"a\\nb\\u{1b}[31m\"");
         let long = "x".repeat(MAX_QUOTED_CHARS + 5);
         let shown = quoted(&long);

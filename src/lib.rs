@@ -15,6 +15,8 @@ pub mod critical;
 pub mod engine;
 pub mod error;
 pub mod interrupt;
+pub mod memory;
+pub mod output;
 pub mod report;
 pub mod run;
 pub mod starts;

@@ -20,9 +20,7 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(e) => {
-            // clap's message, kept to its first line.
-            let text = e.to_string();
-            eprintln!("{}", text.lines().next().unwrap_or("error: bad arguments"));
+            eprintln!("{}", clap_message(&e.to_string()));
             return ExitCode::from(2);
         }
     };
@@ -47,11 +45,31 @@ fn main() -> ExitCode {
     };
     match result {
         // Outputs were written, marked partial.
-        Ok(()) if multistart::interrupt::requested() => ExitCode::from(130),
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(commands::Completion::Partial) => ExitCode::from(multistart::interrupt::exit_code()),
+        Ok(commands::Completion::Complete) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {}", multistart::error::one_line(&e.to_string()));
             ExitCode::from(e.exit_code() as u8)
         }
     }
+}
+
+/// clap's error on one line: the error, the valid values and the "did you
+/// mean" tip, without the usage and the pointer to --help; control
+/// characters escaped.
+fn clap_message(text: &str) -> String {
+    let mut message = String::new();
+    let mut in_usage = false;
+    for line in text.lines() {
+        in_usage = line.starts_with("Usage:") || (in_usage && !line.trim().is_empty());
+        let line = line.trim();
+        if in_usage || line.is_empty() || line.starts_with("For more information") {
+            continue;
+        }
+        if !message.is_empty() {
+            message += if message.ends_with(':') { " " } else { "; " };
+        }
+        message += &multistart::error::one_line(line);
+    }
+    if message.is_empty() { "error: bad arguments".to_string() } else { message }
 }

@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::config::RunConfig;
 use crate::engine::{Engine, Status};
 use crate::error::Result;
-use crate::report::write_atomic;
+use crate::output::Batch;
 
 /// Which walkers to follow, and how often to record them.
 #[derive(Clone, Debug, PartialEq)]
@@ -32,13 +32,23 @@ pub struct TrajectoryPoint {
 }
 
 /// Records each walker at steps 0, M, 2M, ... until it stops or the budget
-/// ends (its last position always included).
-pub fn record(config: &RunConfig, engine: &mut dyn Engine, spec: &TrajectorySpec) -> Result<Vec<TrajectoryPoint>> {
+/// ends (its last position always included). `stop` is asked before each
+/// record; once it says so, the paths recorded so far are returned and the
+/// second value is true (the recording is partial).
+pub fn record(
+    config: &RunConfig,
+    engine: &mut dyn Engine,
+    spec: &TrajectorySpec,
+    stop: &dyn Fn() -> bool,
+) -> Result<(Vec<TrajectoryPoint>, bool)> {
     let mut out = Vec::new();
     let mut c = config.clone();
     for &walker in &spec.walkers {
         let mut steps = 0;
         loop {
+            if stop() {
+                return Ok((out, true));
+            }
             c.steps = steps;
             let e = engine.descend(&c, walker..walker + 1)?.swap_remove(0);
             if out.last().is_none_or(|p: &TrajectoryPoint| p.walker != walker || p.step != e.iterations) {
@@ -50,11 +60,11 @@ pub fn record(config: &RunConfig, engine: &mut dyn Engine, spec: &TrajectorySpec
             steps = (steps + spec.every).min(config.steps);
         }
     }
-    Ok(out)
+    Ok((out, false))
 }
 
-pub fn write_csv(path: &std::path::Path, points: &[TrajectoryPoint]) -> Result<()> {
-    write_atomic(path, |w| {
+pub fn write_csv(batch: &mut Batch, path: &std::path::Path, points: &[TrajectoryPoint]) -> Result<()> {
+    batch.stage(path, |w| {
         let mut out = csv::Writer::from_writer(w);
         for p in points {
             out.serialize(p)?;

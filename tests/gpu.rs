@@ -176,8 +176,8 @@ fn trajectories_on_the_gpu_follow_the_cpu() {
     let Some(mut gpu) = engine("trajectories_on_the_gpu_follow_the_cpu") else { return };
     let c = config(1000);
     let spec = TrajectorySpec { walkers: vec![3, 141, 592], every: 100 };
-    let on_gpu = record(&c, &mut gpu, &spec).unwrap();
-    let on_cpu = record(&c, &mut CpuEngine::new(), &spec).unwrap();
+    let (on_gpu, _) = record(&c, &mut gpu, &spec, &|| false).unwrap();
+    let (on_cpu, _) = record(&c, &mut CpuEngine::new(), &spec, &|| false).unwrap();
     assert_eq!(on_gpu.len(), on_cpu.len());
     assert!(on_gpu.len() >= 6);
     for (g, k) in on_gpu.iter().zip(&on_cpu) {

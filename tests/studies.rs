@@ -203,10 +203,10 @@ fn sweep_reports_points_in_their_own_dimension() {
         let header = text.lines().next().unwrap();
         if dim == "1" {
             assert!(stdout.contains("#1 min (0.000)"), "{stdout}");
-            assert_eq!(header, "value,class,id,kind,x1,f,count,fraction");
+            assert_eq!(header, "value,class,id,kind,x1,f,count,fraction,partial");
         } else {
             assert!(stdout.contains("#1 min (0.000,0.000,0.000)") && stdout.contains("others"), "{stdout}");
-            assert_eq!(header, "value,class,id,kind,x1,x2,x3,f,count,fraction");
+            assert_eq!(header, "value,class,id,kind,x1,x2,x3,f,count,fraction,partial");
         }
         let columns = header.split(',').count();
         assert!(text.lines().all(|l| l.split(',').count() == columns));

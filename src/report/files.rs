@@ -1,8 +1,10 @@
-//! Files: JSON and CSV, each written to a temporary name in the target's
-//! folder and renamed when complete, so no half-written file is ever left.
+//! Files: JSON and CSV, staged in an `output::Batch` (a temporary file
+//! each, put in place together when all are complete).
 
-use std::io::{BufWriter, Write};
+use std::io::BufWriter;
 use std::path::Path;
+
+use crate::output::{Batch, Target, Temporary, temporary_for};
 
 use super::Report;
 use crate::basins::Label;
@@ -10,46 +12,9 @@ use crate::config::{Precision, RunConfig};
 use crate::engine::Endpoint;
 use crate::error::{Error, Result};
 
-/// Writes `path` through `fill`, atomically: a temporary file in the same
-/// folder, renamed over `path` once `fill` succeeded; removed otherwise.
-pub fn write_atomic(path: &Path, fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
-    let io = |source| Error::Io { path: path.to_path_buf(), source };
-    let tmp = temporary_beside(path, ".tmp")?;
-    {
-        let mut out = BufWriter::new(tmp.as_file());
-        fill(&mut out).map_err(io)?;
-        out.flush().map_err(io)?;
-    }
-    persist(tmp, path)
-}
-
-/// A temporary file in `path`'s folder (so the rename cannot cross file
-/// systems), removed if dropped before `persist`.
-pub fn temporary_beside(path: &Path, suffix: &str) -> Result<tempfile::NamedTempFile> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    tempfile::Builder::new()
-        .prefix(".multistart-")
-        .suffix(suffix)
-        .tempfile_in(dir)
-        .map_err(|source| Error::Io { path: path.to_path_buf(), source })
-}
-
-/// Renames a complete temporary file over `path`, readable like any file
-/// the user creates (tempfile makes them private).
-pub fn persist(tmp: tempfile::NamedTempFile, path: &Path) -> Result<()> {
-    let io = |source| Error::Io { path: path.to_path_buf(), source };
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644)).map_err(io)?;
-    }
-    tmp.persist(path).map_err(|e| io(e.error))?;
-    Ok(())
-}
-
-/// `value` as pretty JSON, written atomically.
-pub fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
-    write_atomic(path, |w| {
+/// `value` as pretty JSON, staged in `batch`.
+pub fn write_json(batch: &mut Batch, path: &Path, value: &impl serde::Serialize) -> Result<()> {
+    batch.stage(path, |w| {
         serde_json::to_writer_pretty(&mut *w, value)?;
         writeln!(w)
     })
@@ -57,8 +22,8 @@ pub fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
 
 /// One row per basin, then one per other class (moving, plateau, escaped,
 /// nonfinite) with empty coordinates: the counts add up to the walkers.
-pub fn write_csv_basins(path: &Path, report: &Report) -> Result<()> {
-    write_atomic(path, |w| {
+pub fn write_csv_basins(batch: &mut Batch, path: &Path, report: &Report) -> Result<()> {
+    batch.stage(path, |w| {
         let mut out = csv::Writer::from_writer(w);
         let dim = report.basins.first().map_or(2, |b| b.point.len());
         let mut header: Vec<String> = ["id", "kind", "best", "global"].map(String::from).to_vec();
@@ -76,6 +41,8 @@ pub fn write_csv_basins(path: &Path, report: &Report) -> Result<()> {
                 "lambda_min",
                 "lambda_max",
                 "max_stable_lr",
+                // true when a signal stopped the run: counts of walkers_done.
+                "partial",
             ]
             .map(String::from),
         );
@@ -97,6 +64,7 @@ pub fn write_csv_basins(path: &Path, report: &Report) -> Result<()> {
                 b.eigenvalues.first().map_or(String::new(), |v| v.to_string()),
                 b.eigenvalues.last().map_or(String::new(), |v| v.to_string()),
                 opt(b.max_stable_lr.map(|v| v.to_string())),
+                report.partial.to_string(),
             ]);
             out.write_record(&row)?;
         }
@@ -111,6 +79,7 @@ pub fn write_csv_basins(path: &Path, report: &Report) -> Result<()> {
             row[at + 2] = (count as f64 / n).to_string();
             row[at + 3] = lo.to_string();
             row[at + 4] = hi.to_string();
+            row[header.len() - 1] = report.partial.to_string();
             out.write_record(&row)?;
         }
         out.flush()
@@ -136,7 +105,7 @@ pub(crate) fn classes(report: &Report) -> [(&'static str, u64); 4] {
 /// is renamed over the target: memory stays bounded however many walkers.
 pub struct EndpointsWriter {
     path: std::path::PathBuf,
-    raw: tempfile::NamedTempFile,
+    raw: Temporary,
     out: csv::Writer<BufWriter<std::fs::File>>,
     /// The run, for the start points (a pure function of the index).
     config: RunConfig,
@@ -157,8 +126,8 @@ fn endpoint_columns(dim: usize) -> Vec<String> {
 impl EndpointsWriter {
     pub fn create(path: &Path, config: &RunConfig) -> Result<Self> {
         let io = |source| Error::Io { path: path.to_path_buf(), source };
-        let raw = temporary_beside(path, ".tmp")?;
-        let mut out = csv::Writer::from_writer(BufWriter::new(raw.reopen().map_err(io)?));
+        let raw = temporary_for(&Target::resolve("--csv-endpoints", path)?, ".tmp").map_err(io)?;
+        let mut out = csv::Writer::from_writer(BufWriter::new(raw.as_file().try_clone().map_err(io)?));
         let columns = endpoint_columns(config.surface.dim());
         out.write_record(&columns).map_err(|e| io(e.into()))?;
         let basin_column = columns.len() - 2;
@@ -197,12 +166,14 @@ impl EndpointsWriter {
     }
 
     /// Writes the file with report ids: `basin_ids[i]` for summary basin i.
-    pub fn finish(mut self, basin_ids: &[usize]) -> Result<()> {
+    pub fn finish(mut self, batch: &mut Batch, basin_ids: &[usize]) -> Result<()> {
         let path = self.path.clone();
         let io = |source| Error::Io { path: path.clone(), source };
         self.out.flush().map_err(io)?;
-        let mut reader = csv::Reader::from_reader(std::io::BufReader::new(self.raw.reopen().map_err(io)?));
-        write_atomic(&self.path, |w| {
+        let mut raw = self.raw.as_file().try_clone().map_err(io)?;
+        std::io::Seek::rewind(&mut raw).map_err(io)?;
+        let mut reader = csv::Reader::from_reader(std::io::BufReader::new(raw));
+        batch.stage(&self.path, |w| {
             let mut out = csv::Writer::from_writer(w);
             out.write_record(endpoint_columns(self.config.surface.dim()))?;
             for record in reader.records() {

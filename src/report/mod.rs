@@ -1,11 +1,11 @@
 //! The report: built once from the run's outcome, then printed as a table
-//! (stdout) or written as JSON and CSV (files, written atomically).
+//! (stdout) or written as JSON and CSV (files staged in an `output::Batch`).
 
 mod files;
 pub mod plot;
 mod table;
 
-pub use files::{EndpointsWriter, write_atomic, write_csv_basins, write_json};
+pub use files::{EndpointsWriter, write_csv_basins, write_json};
 pub use table::{point_text, print_table, region_text, thousands};
 
 use serde::{Deserialize, Serialize};

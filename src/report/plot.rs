@@ -10,6 +10,7 @@ use super::Report;
 use crate::basins::{Basin, Label};
 use crate::config::Region;
 use crate::error::{Error, Result};
+use crate::output::{Batch, Target, temporary_for};
 use crate::surface::{Kind, Surface};
 use crate::trajectories::TrajectoryPoint;
 
@@ -45,21 +46,23 @@ fn plot_error(e: impl std::fmt::Display) -> Error {
     Error::Plot(e.to_string())
 }
 
-/// Draws into a temporary PNG beside `path`, renamed over it when complete.
+/// Draws into a temporary PNG staged in `batch` for `path`.
 fn draw_png(
+    batch: &mut Batch,
     path: &Path,
     size: (u32, u32),
     draw: impl FnOnce(&DrawingArea<BitMapBackend, plotters::coord::Shift>) -> Result<()>,
 ) -> Result<()> {
     register_font();
+    let target = Target::resolve("--png", path)?;
     // The suffix tells the encoder the format.
-    let tmp = super::files::temporary_beside(path, ".png")?;
+    let tmp = temporary_for(&target, ".png").map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
     {
         let root = BitMapBackend::new(tmp.path(), size).into_drawing_area();
         draw(&root)?;
         root.present().map_err(plot_error)?;
     }
-    super::files::persist(tmp, path)
+    batch.add(path, target, tmp)
 }
 
 /// Nice tick values covering [lo, hi]: steps of 1, 2 or 5 times a power of 10.
@@ -110,7 +113,7 @@ pub struct MapPicture<'a> {
 
 /// One pixel per walker; contour lines of f; marks at the critical points;
 /// ticks and a legend drawn over the map.
-pub fn draw_map(path: &Path, m: &MapPicture) -> Result<()> {
+pub fn draw_map(batch: &mut Batch, path: &Path, m: &MapPicture) -> Result<()> {
     let (w, h) = (m.cols, m.rows);
     let r = &m.region;
     let to_px = |x: f64, y: f64| -> (i32, i32) {
@@ -129,7 +132,7 @@ pub fn draw_map(path: &Path, m: &MapPicture) -> Result<()> {
     let band_step = ((fmax - fmin) / 24.0).max(1e-12);
     let band = |v: f64| ((v - fmin) / band_step).floor() as i64;
 
-    draw_png(path, (w, h), |root| {
+    draw_png(batch, path, (w, h), |root| {
         for row in 0..h {
             for col in 0..w {
                 let i = (row * w + col) as usize;
@@ -250,8 +253,8 @@ pub struct SweepPicture<'a> {
     pub series: Vec<(String, RGBColor, Vec<f64>)>,
 }
 
-pub fn draw_sweep(path: &Path, s: &SweepPicture) -> Result<()> {
-    draw_png(path, (900, 600), |root| {
+pub fn draw_sweep(batch: &mut Batch, path: &Path, s: &SweepPicture) -> Result<()> {
+    draw_png(batch, path, (900, 600), |root| {
         root.fill(&WHITE).map_err(plot_error)?;
         let (lo, hi) = s.values.iter().fold((f64::MAX, f64::MIN), |(a, b), &v| (a.min(v), b.max(v)));
         let (lo, hi) = if lo == hi { (lo * 0.5, hi * 1.5 + 1e-12) } else { (lo, hi) };
