@@ -157,7 +157,7 @@ pub fn map(config: &RunConfig, started: Instant) -> Result<Completion> {
     )?;
     batch.commit()?;
     print_table(&done.report, &config.outputs);
-    eprintln!("wrote {} ({cols}x{rows}, one walker per pixel)", path.display());
+    eprintln!("wrote {} ({cols}x{rows}, one walker per pixel)", crate::output::describe(path));
     Ok(completion)
 }
 

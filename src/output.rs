@@ -292,7 +292,9 @@ impl Batch {
         for mut s in std::mem::take(&mut self.staged) {
             let result = match &s.target {
                 Target::Replace(path) => replace(s.temporary.take(), path).map(|()| renamed.push(path.clone())),
-                Target::Stdout => copy_into(&s.temporary, &mut std::io::stdout().lock()),
+                // A reader that stops early (`| head`) wanted no more.
+                Target::Stdout => copy_into(&s.temporary, &mut std::io::stdout().lock())
+                    .or_else(|e| if e.kind() == std::io::ErrorKind::BrokenPipe { Ok(()) } else { Err(e) }),
                 Target::InPlace(path) => {
                     OpenOptions::new().write(true).open(path).and_then(|mut f| copy_into(&s.temporary, &mut f))
                 }
@@ -337,6 +339,11 @@ fn replace(file: tempfile::NamedTempFile, path: &Path) -> std::io::Result<()> {
         let _ = std::os::unix::fs::fchown(file.as_file(), Some(old.uid()), Some(old.gid()));
     }
     file.persist(path).map(drop).map_err(|e| e.error)
+}
+
+/// An output's name for a message: `-` is "standard output".
+pub fn describe(path: &Path) -> String {
+    if path.as_os_str() == "-" { "standard output".to_string() } else { quoted(path) }
 }
 
 /// Whether any of these outputs is standard output (then the table goes to
