@@ -4,10 +4,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::config::{self, Backend, Optimizer, Outputs, Precision, Region, RunConfig, Starts};
+use crate::config::{self, Backend, Optimizer, Outputs, Precision, Region, RunConfig, Starts, TrajectorySpec};
 use crate::error::{Result, input};
 use crate::surface::Surface;
-use crate::trajectories::TrajectorySpec;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -478,7 +477,8 @@ impl RunArgs {
             if self.starts == StartsKind::Grid {
                 return Err(input("--starts-file and --starts grid exclude each other"));
             }
-            let starts = config::starts_from_file(path)?;
+            let points = crate::starts::read_starts_file(path)?;
+            let starts = Starts::Points { source: format!("file {}", path.display()), points };
             if let Starts::Points { points, .. } = &starts {
                 c.walkers = points.len() as u64;
             }

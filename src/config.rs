@@ -6,14 +6,12 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, input, number, quoted};
-use crate::starts;
+pub use crate::region::{MAX_COORDINATE, Region};
 use crate::surface::Surface;
 
 /// Most walkers one run accepts (the walker index is 40 bits wide in the
 /// start hash's contract; chunks stream, so memory does not grow with it).
 pub const MAX_WALKERS: u64 = 1 << 40;
-/// Largest finite coordinate accepted for a start or a region edge.
-pub const MAX_COORDINATE: f64 = 1e15;
 /// Most walkers whose paths one run records: each is re-descended from its
 /// start once per record (steps^2 / 2M walker-steps, one walker at a time).
 pub const MAX_TRAJECTORIES: u64 = 10_000;
@@ -23,114 +21,6 @@ pub const MAX_TRAJECTORIES: u64 = 10_000;
 const HOST_BYTES_PER_WALKER: u64 = 256;
 /// Memory of one recorded trajectory point (walker, step, x, y, f).
 const TRAJECTORY_POINT_BYTES: u64 = 40;
-
-/// An axis-aligned box, one [lo, hi] per dimension.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Region {
-    pub axes: Vec<[f64; 2]>,
-}
-
-impl Region {
-    /// [x0, x1] x [y0, y1].
-    pub fn xy(x: [f64; 2], y: [f64; 2]) -> Region {
-        Region { axes: vec![x, y] }
-    }
-
-    /// [lo, hi]^dim.
-    pub fn cube(lo: f64, hi: f64, dim: usize) -> Region {
-        Region { axes: vec![[lo, hi]; dim] }
-    }
-
-    pub fn dim(&self) -> usize {
-        self.axes.len()
-    }
-
-    /// The first axis (the map's horizontal one).
-    pub fn x(&self) -> [f64; 2] {
-        self.axes[0]
-    }
-
-    /// The second axis (the map's vertical one).
-    pub fn y(&self) -> [f64; 2] {
-        self.axes[1]
-    }
-
-    pub fn width(&self, axis: usize) -> f64 {
-        self.axes[axis][1] - self.axes[axis][0]
-    }
-
-    /// [xmin, xmax, ymin, ymax, ...], the order the CLI and the JSON use.
-    pub fn as_array(&self) -> Vec<f64> {
-        self.axes.iter().flatten().copied().collect()
-    }
-
-    /// Product of the widths: the region's area (volume in D dimensions).
-    pub fn volume(&self) -> f64 {
-        (0..self.dim()).map(|k| self.width(k)).product()
-    }
-
-    /// The box `factor` half-widths from the centre on each axis: walkers
-    /// outside it have escaped.
-    pub fn scaled(&self, factor: f64) -> Region {
-        let axes = self
-            .axes
-            .iter()
-            .map(|a| {
-                let (c, h) = (0.5 * (a[0] + a[1]), 0.5 * (a[1] - a[0]) * factor);
-                [c - h, c + h]
-            })
-            .collect();
-        Region { axes }
-    }
-
-    /// Parses `--region`: 2 x dim numbers (min and max per axis), or two
-    /// numbers for every axis alike.
-    pub fn parse(text: &str, dim: usize) -> Result<Region> {
-        let shown = quoted(text);
-        let parts: Vec<&str> = text.split(',').map(str::trim).collect();
-        let expected = if dim == 2 {
-            "4 comma-separated numbers XMIN,XMAX,YMIN,YMAX (or 2, LO,HI, for both axes)".to_string()
-        } else {
-            format!("{} comma-separated numbers (min and max of each of the {dim} axes) or 2 (LO,HI for all)", 2 * dim)
-        };
-        if parts.len() != 2 && parts.len() != 2 * dim {
-            return Err(input(format!("--region {shown}: expected {expected}")));
-        }
-        let mut values = Vec::with_capacity(parts.len());
-        for part in &parts {
-            match part.parse::<f64>() {
-                Ok(v) => values.push(v),
-                Err(_) => {
-                    return Err(input(format!("--region {shown}: '{part}' is not a number; expected {expected}")));
-                }
-            }
-        }
-        let axes = if values.len() == 2 {
-            vec![[values[0], values[1]]; dim]
-        } else {
-            values.chunks(2).map(|c| [c[0], c[1]]).collect()
-        };
-        Ok(Region { axes })
-    }
-
-    fn validate(&self) -> Result<()> {
-        let v = self.as_array();
-        if v.iter().any(|c| !c.is_finite() || c.abs() > MAX_COORDINATE) {
-            return Err(input(format!("--region {}: every edge must be a finite number", fmt_region(&v))));
-        }
-        if self.axes.iter().any(|a| a[0] >= a[1]) {
-            return Err(input(format!(
-                "--region {}: expected each axis' min below its max (the region is empty or inverted)",
-                fmt_region(&v)
-            )));
-        }
-        Ok(())
-    }
-}
-
-fn fmt_region(v: &[f64]) -> String {
-    v.iter().map(|&c| number(c)).collect::<Vec<_>>().join(",")
-}
 
 /// Where the walkers start.
 #[derive(Clone, Debug, PartialEq)]
@@ -329,6 +219,13 @@ pub fn check_output_paths(named: &[(&str, &Option<PathBuf>)], inputs: &[PathBuf]
     crate::output::check(&outputs, &inputs).map(drop)
 }
 
+/// Which walkers to follow, and how often to record them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrajectorySpec {
+    pub walkers: Vec<u64>,
+    pub every: u32,
+}
+
 /// One run, validated.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunConfig {
@@ -355,7 +252,7 @@ pub struct RunConfig {
     /// Picks the GPU adapter whose name contains this text.
     pub adapter: Option<String>,
     /// Walkers whose paths are recorded.
-    pub trajectories: Option<crate::trajectories::TrajectorySpec>,
+    pub trajectories: Option<TrajectorySpec>,
     /// No progress bar and no notices on stderr.
     pub quiet: bool,
     /// Run only shard k of n: walkers [k*W/n, (k+1)*W/n).
@@ -696,12 +593,6 @@ pub fn parse_count(text: &str) -> Result<u64, String> {
 pub fn nearest_square(walkers: u64) -> (u32, u32) {
     let side = ((walkers as f64).sqrt().round() as u32).max(1);
     (side, side)
-}
-
-/// Reads the starts file named on the command line into `Starts::Points`.
-pub fn starts_from_file(path: &Path) -> Result<Starts> {
-    let points = starts::read_starts_file(path)?;
-    Ok(Starts::Points { source: format!("file {}", path.display()), points })
 }
 
 #[cfg(test)]

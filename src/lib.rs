@@ -17,6 +17,7 @@ pub mod error;
 pub mod interrupt;
 pub mod memory;
 pub mod output;
+pub mod region;
 pub mod report;
 pub mod run;
 pub mod starts;

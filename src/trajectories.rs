@@ -13,12 +13,7 @@ use crate::engine::{Engine, Status};
 use crate::error::Result;
 use crate::output::Batch;
 
-/// Which walkers to follow, and how often to record them.
-#[derive(Clone, Debug, PartialEq)]
-pub struct TrajectorySpec {
-    pub walkers: Vec<u64>,
-    pub every: u32,
-}
+pub use crate::config::TrajectorySpec;
 
 /// One recorded position. A CSV row: walker, step, x, y, f.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 pub use formula::Formula;
 
-use crate::config::Region;
+use crate::region::Region;
 
 /// What a critical point is, by the signs of its Hessian's eigenvalues.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
