@@ -1,27 +1,17 @@
 // The descent kernel: one invocation per walker, many steps per dispatch.
-// Assembled after `const DIM`, `alias Point = array<f32, DIM>`, `const OPTIMIZER`,
-// shaders/starts.wgsl and a surface snippet that defines `surface_value`,
+// Assembled after the prelude (`const DIM`, `alias Point = array<f32, DIM>`,
+// `const OPTIMIZER` and the shared codes), shaders/starts.wgsl and a surface
+// snippet that defines `surface_value`,
 // `surface_gradient` and `surface_hessian`. Mirrors src/engine/mod.rs
 // (`advance`, `step`, `newton_direction`, `finish`) and src/starts.rs
 // (`StartFn::point`) line for line.
 
-const STATUS_MOVING: u32 = 0u;
-const STATUS_CONVERGED: u32 = 1u;
-const STATUS_ESCAPED: u32 = 2u;
-const STATUS_NONFINITE: u32 = 3u;
-
-const START_UNIFORM: u32 = 0u;
-const START_BUFFER: u32 = 1u;
-
-// Twin: `Optimizer` in src/config.rs (`as u32`). OPTIMIZER is a constant of
-// the kernel, not a parameter, so the compiler drops the other updates (a
-// uniform switch would run every case, masked, on a CPU driver).
-const OPT_GD: u32 = 0u;
-const OPT_MOMENTUM: u32 = 1u;
-const OPT_NESTEROV: u32 = 2u;
-const OPT_RMSPROP: u32 = 3u;
-const OPT_ADAM: u32 = 4u;
-const OPT_NEWTON: u32 = 5u;
+// STATUS_* (twin: `Status` in src/engine/mod.rs), START_UNIFORM and
+// START_BUFFER, and OPT_* (twin: `Optimizer` in src/config.rs) come from the
+// prelude that src/engine/gpu/mod.rs (`prelude`) writes from the Rust
+// definitions. OPTIMIZER is a constant of the kernel, not a parameter, so the
+// compiler drops the other updates (a uniform switch would run every case,
+// masked, on a CPU driver).
 
 // Twin: `Params` in src/engine/gpu/mod.rs (#[repr(C)], 64 bytes).
 struct Params {

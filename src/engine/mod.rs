@@ -16,7 +16,8 @@ use crate::error::{Error, Result};
 use crate::surface::{MAX_DIM, Real, Surface};
 
 /// Why a walker stopped (argmin's "termination reason").
-/// Values match the `STATUS_*` constants in shaders/descent.wgsl.
+/// The kernel's `STATUS_*` constants are written from these values
+/// (`gpu::prelude`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 #[repr(u32)]
@@ -32,6 +33,8 @@ pub enum Status {
 }
 
 impl Status {
+    pub const ALL: [Status; 4] = [Status::Moving, Status::Converged, Status::Escaped, Status::NonFinite];
+
     pub fn from_u32(v: u32) -> Status {
         match v {
             1 => Status::Converged,
