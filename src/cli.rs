@@ -454,6 +454,9 @@ impl RunArgs {
         c.optimizer = self.optimizer;
         c.optimizer_params = self.optimizer_params()?;
         c.backend = self.backend;
+        if self.adapter.is_some() && self.backend == Backend::Cpu {
+            return Err(input("--adapter chooses a GPU adapter; --backend cpu uses none"));
+        }
         c.adapter = self.adapter;
         c.bound = self.bound;
         c.cluster_radius = self.cluster_radius;
@@ -500,6 +503,9 @@ impl RunArgs {
         };
         // After the starts, which may set the walker count: the first K
         // walkers are listed only once K is known to be small enough.
+        if self.trajectories.is_some() && !self.walker_ids.is_empty() {
+            return Err(input("--trajectories K and --walker-ids LIST both choose the walkers to follow: give one"));
+        }
         c.trajectories = match (self.trajectories, self.walker_ids.is_empty()) {
             (None, true) => None,
             (Some(k), true) => {

@@ -75,10 +75,10 @@ fn execute(
         report::write_csv_basins(batch, path, &report)?;
     }
     if let Some(writer) = endpoints_csv {
-        writer.finish(batch, &report_ids(&outcome.summary))?;
+        writer.finish(batch, &report_ids(&outcome.summary), outcome.partial)?;
     }
     if let Some(path) = &o.csv_trajectories {
-        trajectories::write_csv(batch, path, &trajectories)?;
+        trajectories::write_csv(batch, path, &trajectories, outcome.partial)?;
     }
     Ok(Done { outcome, report, trajectories, labels })
 }

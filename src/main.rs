@@ -25,11 +25,11 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
-        None => cli.run.into_config().and_then(|c| commands::single_run(&c, started)),
+        None => cli.run.into_config().and_then(|c| stoppable(|| commands::single_run(&c, started))),
         Some(Command::Devices) => commands::devices(),
         Some(Command::Surfaces) => commands::surfaces(),
         Some(Command::Bench(args)) => args.into_config().and_then(|b| commands::bench(&b)),
-        Some(Command::Map(args)) => args.into_config().and_then(|c| commands::map(&c, started)),
+        Some(Command::Map(args)) => args.into_config().and_then(|c| stoppable(|| commands::map(&c, started))),
         Some(Command::Critical(args)) => commands::critical(&args),
         Some(Command::Merge(args)) => commands::merge(&args),
         Some(Command::Sweep(args)) => {
@@ -40,7 +40,7 @@ fn main() -> ExitCode {
                 SweepParam::Beta => "beta",
                 SweepParam::Damping => "damping",
             };
-            args.into_configs().and_then(|runs| commands::sweep(param, &runs, started))
+            args.into_configs().and_then(|runs| stoppable(|| commands::sweep(param, &runs, started)))
         }
     };
     match result {
@@ -53,6 +53,19 @@ fn main() -> ExitCode {
         }
     }
 }
+
+/// Runs a command that stops after its current chunk at a signal (the
+/// inputs are read before, where a signal quits at once).
+fn stoppable(
+    command: impl FnOnce() -> multistart::Result<commands::Completion>,
+) -> multistart::Result<commands::Completion> {
+    multistart::interrupt::set_stoppable(true);
+    command()
+}
+
+/// Longest line of a clap error: it quotes the argument given, whatever its
+/// length.
+const MAX_CLAP_LINE: usize = 300;
 
 /// clap's error on one line: the error, the valid values and the "did you
 /// mean" tip, without the usage and the pointer to --help; control
@@ -69,7 +82,12 @@ fn clap_message(text: &str) -> String {
         if !message.is_empty() {
             message += if message.ends_with(':') { " " } else { "; " };
         }
-        message += &multistart::error::one_line(line);
+        let mut line = multistart::error::one_line(line);
+        if line.chars().count() > MAX_CLAP_LINE {
+            let more = line.chars().count() - MAX_CLAP_LINE;
+            line = format!("{}... ({more} more characters)", line.chars().take(MAX_CLAP_LINE).collect::<String>());
+        }
+        message += &line;
     }
     if message.is_empty() { "error: bad arguments".to_string() } else { message }
 }

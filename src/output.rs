@@ -39,44 +39,60 @@ pub enum Target {
 }
 
 impl Target {
-    /// Where the output goes, or why it cannot go there. Touches nothing
-    /// but a probe file in the folder of a new or regular file.
+    /// Where the output goes, or why it cannot go there. Decided by what
+    /// the path names, not how it is spelled. Touches nothing but a probe
+    /// file in the folder of a new or regular file.
     pub fn resolve(flag: &str, path: &Path) -> Result<Target> {
         let shown = || format!("{flag} {}", quoted(path));
+        let refused = |why: String| input(format!("{}: {why}", shown()));
+        let refuse = |why: String| Err(refused(why));
         if path.as_os_str() == "-" {
             return Ok(Target::Stdout);
         }
         let text = path.as_os_str().to_string_lossy();
         if text.is_empty() || text.ends_with('/') || path.is_dir() {
-            return Err(input(format!("{}: expected a file name, not a folder", shown())));
+            return refuse("expected a file name, not a folder".into());
         }
-        if text.starts_with("/dev/") || text.starts_with("/proc/") {
-            return match std::fs::metadata(path) {
-                Ok(m) if m.is_dir() => Err(input(format!("{}: expected a file name, not a folder", shown()))),
-                Ok(_) => Ok(Target::InPlace(path.to_path_buf())),
-                Err(e) => Err(input(format!("{}: {}", shown(), e))),
-            };
+        if path.file_name().is_some_and(|n| n.len() > MAX_NAME_BYTES) {
+            return refuse(format!("the file name is longer than {MAX_NAME_BYTES} bytes"));
         }
         match std::fs::metadata(path) {
-            Ok(m) if m.is_file() => {
-                if m.permissions().readonly() {
-                    return Err(input(format!("{}: the file is read-only; not overwritten", shown())));
+            Ok(m) => {
+                // /dev/stdout, /dev/fd/1, the terminal itself: our stdout,
+                // written through its handle at its own offset.
+                if same_file_as_stdout(&m) {
+                    return Ok(Target::Stdout);
                 }
-                let real = std::fs::canonicalize(path).map_err(|e| input(format!("{}: {e}", shown())))?;
+                #[cfg(unix)]
+                if std::os::unix::fs::FileTypeExt::is_socket(&m.file_type()) {
+                    return refuse("a socket, not a file".into());
+                }
+                if m.is_file() && m.permissions().readonly() {
+                    return refuse("the file is read-only; not overwritten".into());
+                }
+                if !may_write(path) {
+                    return refuse("not writable by you; not overwritten".into());
+                }
+                if !m.is_file() {
+                    return Ok(Target::InPlace(path.to_path_buf()));
+                }
+                let real = std::fs::canonicalize(path).map_err(|e| refused(e.to_string()))?;
                 probe_folder(&shown(), &real)?;
                 Ok(Target::Replace(real))
             }
-            Ok(_) => Ok(Target::InPlace(path.to_path_buf())),
             Err(_) if std::fs::symlink_metadata(path).is_ok() => {
-                Err(input(format!("{}: a symbolic link to nowhere; not followed", shown())))
+                refuse("a symbolic link to nowhere; not followed".into())
             }
             Err(_) => {
                 let folder = parent_of(path);
+                if folder.exists() && !folder.is_dir() {
+                    return refuse(format!("{} is not a folder", quoted(folder)));
+                }
                 if !folder.is_dir() {
-                    return Err(input(format!("{}: folder {} does not exist", shown(), quoted(folder))));
+                    return refuse(format!("folder {} does not exist", quoted(folder)));
                 }
                 let name = path.file_name().ok_or_else(|| input(format!("{}: expected a file name", shown())))?;
-                let real = std::fs::canonicalize(folder).map_err(|e| input(format!("{}: {e}", shown())))?.join(name);
+                let real = std::fs::canonicalize(folder).map_err(|e| refused(e.to_string()))?.join(name);
                 probe_folder(&shown(), &real)?;
                 Ok(Target::Replace(real))
             }
@@ -89,6 +105,42 @@ impl Target {
             Target::Stdout => None,
             Target::InPlace(p) | Target::Replace(p) => Some(Identity::of(p)),
         }
+    }
+}
+
+/// Longest file name most file systems take (NAME_MAX).
+const MAX_NAME_BYTES: usize = 255;
+
+/// Whether this process may write `path`, as the kernel decides (access(2)
+/// with the real user: a file of someone else's in a folder we may write
+/// in is not ours to replace).
+fn may_write(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let Ok(c) = std::ffi::CString::new(path.as_os_str().as_bytes()) else { return false };
+        // SAFETY: a valid NUL-terminated path; access only reads it.
+        unsafe { libc::access(c.as_ptr(), libc::W_OK) == 0 }
+    }
+    #[cfg(not(unix))]
+    {
+        !std::fs::metadata(path).is_ok_and(|m| m.permissions().readonly())
+    }
+}
+
+/// Whether `m` is the file our standard output is open on.
+fn same_file_as_stdout(m: &std::fs::Metadata) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        use std::os::unix::fs::MetadataExt;
+        let Ok(fd) = std::io::stdout().as_fd().try_clone_to_owned() else { return false };
+        File::from(fd).metadata().is_ok_and(|out| out.dev() == m.dev() && out.ino() == m.ino())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = m;
+        false
     }
 }
 
@@ -145,7 +197,7 @@ pub fn check(outputs: &[(&str, &Path)], inputs: &[&Path]) -> Result<Vec<Target>>
                 _ => false,
             };
             // Many outputs may go to /dev/null; no other file twice.
-            if same && !(matches!(target, Target::InPlace(_)) && is_null(path)) {
+            if same && !is_null(path) {
                 return Err(input(format!(
                     "{flag} {} and {other_flag} {} name the same file: give each output its own",
                     quoted(path),
@@ -163,6 +215,17 @@ pub fn check(outputs: &[(&str, &Path)], inputs: &[&Path]) -> Result<Vec<Target>>
             )));
         }
         targets.push((flag, path, target));
+    }
+    // Outputs written in place are staged in the temporary folder first.
+    if targets.iter().any(|(_, _, t)| !matches!(t, Target::Replace(_))) {
+        let folder = std::env::temp_dir();
+        tempfile::Builder::new().prefix(".multistart-probe-").tempfile_in(&folder).map(drop).map_err(|e| {
+            input(format!(
+                "the temporary folder {} (TMPDIR), where outputs written in place are staged, takes no file ({})",
+                quoted(&folder),
+                e.kind()
+            ))
+        })?;
     }
     Ok(targets.into_iter().map(|(_, _, t)| t).collect())
 }
@@ -183,9 +246,10 @@ pub fn remove_temporaries() {
     }
 }
 
-/// A temporary file, listed for [`remove_temporaries`] while it exists.
-pub struct Temporary {
-    file: Option<tempfile::NamedTempFile>,
+/// A temporary file (or, for a backup, a hard link), listed for
+/// [`remove_temporaries`] while it exists and removed when dropped.
+pub struct Temporary<F = File> {
+    file: Option<tempfile::NamedTempFile<F>>,
 }
 
 impl Temporary {
@@ -199,20 +263,25 @@ impl Temporary {
             use std::os::unix::fs::PermissionsExt;
             builder.permissions(std::fs::Permissions::from_mode(0o666));
         }
-        let file = builder.tempfile_in(folder)?;
+        Ok(Temporary::listed(builder.tempfile_in(folder)?))
+    }
+
+    pub fn as_file(&self) -> &File {
+        self.file.as_ref().expect("present until dropped").as_file()
+    }
+}
+
+impl<F> Temporary<F> {
+    fn listed(file: tempfile::NamedTempFile<F>) -> Temporary<F> {
         TEMPORARIES.lock().unwrap_or_else(|e| e.into_inner()).push(file.path().to_path_buf());
-        Ok(Temporary { file: Some(file) })
+        Temporary { file: Some(file) }
     }
 
     pub fn path(&self) -> &Path {
         self.file.as_ref().expect("present until dropped").path()
     }
 
-    pub fn as_file(&self) -> &File {
-        self.file.as_ref().expect("present until dropped").as_file()
-    }
-
-    fn take(&mut self) -> tempfile::NamedTempFile {
+    fn take(&mut self) -> tempfile::NamedTempFile<F> {
         let file = self.file.take().expect("present until dropped");
         unlist(file.path());
         file
@@ -223,12 +292,26 @@ fn unlist(path: &Path) {
     TEMPORARIES.lock().unwrap_or_else(|e| e.into_inner()).retain(|p| p != path);
 }
 
-impl Drop for Temporary {
+impl<F> Drop for Temporary<F> {
     fn drop(&mut self) {
         if let Some(file) = &self.file {
             unlist(file.path());
         }
     }
+}
+
+/// A second name (a hard link) for the file at `path`, so that what a
+/// rename replaces can be put back; `None` where there is no file or no
+/// link can be made.
+fn backup_of(path: &Path) -> Option<Temporary<()>> {
+    if !path.is_file() {
+        return None;
+    }
+    tempfile::Builder::new()
+        .prefix(".multistart-backup-")
+        .make_in(parent_of(path), |link| std::fs::hard_link(path, link))
+        .ok()
+        .map(Temporary::listed)
 }
 
 /// A temporary file for an output at `target`: beside it for a rename, in
@@ -283,41 +366,56 @@ impl Batch {
 
     /// Puts every staged output in place: first those written in place
     /// (which can fail on a full device), then the renames. On a failure,
-    /// the files this batch already renamed into place are removed, and
-    /// the error says so.
+    /// the files this batch already renamed into place are undone (a file
+    /// they replaced is put back, a new one removed), and the error says so.
     pub fn commit(mut self) -> Result<()> {
         self.staged.sort_by_key(|s| matches!(s.target, Target::Replace(_)));
-        let mut renamed: Vec<PathBuf> = Vec::new();
+        let mut renamed: Vec<(PathBuf, Option<Temporary<()>>)> = Vec::new();
         let mut written: Vec<String> = Vec::new();
         for mut s in std::mem::take(&mut self.staged) {
             let result = match &s.target {
-                Target::Replace(path) => replace(s.temporary.take(), path).map(|()| renamed.push(path.clone())),
+                Target::Replace(path) => {
+                    let backup = backup_of(path);
+                    replace(s.temporary.take(), path).map(|()| renamed.push((path.clone(), backup)))
+                }
                 // A reader that stops early (`| head`) wanted no more.
                 Target::Stdout => copy_into(&s.temporary, &mut std::io::stdout().lock())
                     .or_else(|e| if e.kind() == std::io::ErrorKind::BrokenPipe { Ok(()) } else { Err(e) }),
                 Target::InPlace(path) => {
-                    OpenOptions::new().write(true).open(path).and_then(|mut f| copy_into(&s.temporary, &mut f))
+                    OpenOptions::new().append(true).open(path).and_then(|mut f| copy_into(&s.temporary, &mut f))
                 }
             };
             if let Err(e) = result {
-                for path in &renamed {
-                    let _ = std::fs::remove_file(path);
-                }
-                let mut what = "no other output was written".to_string();
-                if !renamed.is_empty() {
-                    let names: Vec<String> = renamed.iter().map(quoted).collect();
-                    what = format!("removed {}, written before it", names.join(", "));
+                let mut what: Vec<String> =
+                    renamed.into_iter().rev().map(|(path, backup)| undo(&path, backup)).collect();
+                if what.is_empty() {
+                    what.push("no other output was written".into());
                 }
                 if !written.is_empty() {
-                    what += &format!("; already written in place: {}", written.join(", "));
+                    what.push(format!("already written in place: {}", written.join(", ")));
                 }
-                return Err(Error::Output(format!("{}: {e}; {what}", s.shown)));
+                return Err(Error::Output(format!("{}: {e}; {}", s.shown, what.join("; "))));
             }
             if !matches!(s.target, Target::Replace(_)) {
                 written.push(s.shown.clone());
             }
         }
         Ok(())
+    }
+}
+
+/// Takes back one rename of a failed batch: the replaced file is put back
+/// from its backup, a new file removed. Says which.
+fn undo(path: &Path, backup: Option<Temporary<()>>) -> String {
+    match backup {
+        Some(mut b) => match b.take().persist(path) {
+            Ok(()) => format!("{} restored as it was", quoted(path)),
+            Err(_) => format!("{} replaced, and could not be restored", quoted(path)),
+        },
+        None => match std::fs::remove_file(path) {
+            Ok(()) => format!("{} removed", quoted(path)),
+            Err(_) => format!("{} written, and could not be removed", quoted(path)),
+        },
     }
 }
 
@@ -349,5 +447,37 @@ pub fn describe(path: &Path) -> String {
 /// Whether any of these outputs is standard output (then the table goes to
 /// stderr, so `--json - | jq` reads JSON only).
 pub fn any_stdout(paths: &[Option<&Path>]) -> bool {
-    paths.iter().flatten().any(|p| p.as_os_str() == "-")
+    paths
+        .iter()
+        .flatten()
+        .any(|p| p.as_os_str() == "-" || (!is_null(p) && std::fs::metadata(p).is_ok_and(|m| same_file_as_stdout(&m))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_batch_puts_back_the_file_it_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let (old, new) = (dir.path().join("old.json"), dir.path().join("new.json"));
+        std::fs::write(&old, "before\n").unwrap();
+        let mut batch = Batch::new();
+        batch.stage(&old, |w| w.write_all(b"after\n")).unwrap();
+        batch.stage(&new, |w| w.write_all(b"new\n")).unwrap();
+        // A target that fails at commit: its folder vanishes after staging.
+        let gone = dir.path().join("gone");
+        std::fs::create_dir(&gone).unwrap();
+        batch.stage(&gone.join("x.json"), |w| w.write_all(b"x\n")).unwrap();
+        for entry in std::fs::read_dir(&gone).unwrap() {
+            std::fs::remove_file(entry.unwrap().path()).unwrap();
+        }
+        std::fs::remove_dir(&gone).unwrap();
+        let err = batch.commit().unwrap_err().to_string();
+        assert_eq!(std::fs::read_to_string(&old).unwrap(), "before\n", "{err}");
+        assert!(!new.exists(), "{err}");
+        assert!(err.contains("restored as it was") && err.contains("removed"), "{err}");
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(left, vec![std::ffi::OsString::from("old.json")]);
+    }
 }

@@ -58,11 +58,14 @@ pub fn record(
     Ok((out, false))
 }
 
-pub fn write_csv(batch: &mut Batch, path: &std::path::Path, points: &[TrajectoryPoint]) -> Result<()> {
+/// The paths as CSV: walker, step, x, y, f, and partial (true when a signal
+/// stopped the recording).
+pub fn write_csv(batch: &mut Batch, path: &std::path::Path, points: &[TrajectoryPoint], partial: bool) -> Result<()> {
     batch.stage(path, |w| {
         let mut out = csv::Writer::from_writer(w);
+        out.write_record(["walker", "step", "x", "y", "f", "partial"])?;
         for p in points {
-            out.serialize(p)?;
+            out.serialize((p.walker, p.step, p.x, p.y, p.f, partial))?;
         }
         out.flush()
     })

@@ -62,7 +62,7 @@ fn single_start_matches_the_course_notes_to_1e9() {
     let headers = rows.headers().unwrap().clone();
     assert_eq!(
         headers.iter().collect::<Vec<_>>(),
-        ["index", "x0", "y0", "x", "y", "f", "grad_norm", "iterations", "status", "basin", "class"]
+        ["index", "x0", "y0", "x", "y", "f", "grad_norm", "iterations", "status", "basin", "class", "partial"]
     );
     let row = rows.records().next().unwrap().unwrap();
     let x: f64 = row[3].parse().unwrap();

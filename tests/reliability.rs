@@ -36,6 +36,8 @@ fn snapshot(dir: &Path) -> BTreeMap<String, (String, u32, Vec<u8>)> {
             ("link", std::fs::read_link(entry.path()).unwrap().into_os_string().into_encoded_bytes())
         } else if t.is_fifo() {
             ("fifo", Vec::new())
+        } else if t.is_socket() {
+            ("socket", Vec::new())
         } else if t.is_dir() {
             ("dir", Vec::new())
         } else {
@@ -425,7 +427,7 @@ fn a_second_signal_quits_at_once_and_removes_the_temporary_files() {
         &long(&["--json", "r.json", "--csv-endpoints", "e.csv", "--chunk", "4e6"]),
         &["INT", "TERM"],
         Duration::from_millis(1500),
-        Duration::from_millis(100),
+        Duration::from_millis(300),
     );
     assert_eq!(out.status.code(), Some(143), "{}", stderr_of(&out));
     assert!(started.elapsed() < Duration::from_secs(60));
@@ -676,5 +678,149 @@ fn clap_errors_keep_the_valid_values_and_the_suggestion_on_one_line() {
         for needle in needles {
             assert!(err.contains(needle), "{args:?}: expected {needle:?} in {err}");
         }
+    }
+}
+
+#[test]
+fn dev_stdout_redirected_to_a_file_keeps_what_the_file_held() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log.txt");
+    std::fs::write(&log, "LOGLINE ".repeat(2000) + "\n").unwrap();
+    let script = "exec \"$0\" --walkers 2000 --backend cpu --quiet --json /dev/stdout >> log.txt";
+    let out = Command::new("sh").args(["-c", script]).arg(bin()).current_dir(dir.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.starts_with(&"LOGLINE ".repeat(2000)), "the log's lines were overwritten");
+    let json_at = text.find('{').unwrap();
+    let j: serde_json::Value = serde_json::from_str(&text[json_at..]).expect("only the JSON follows the log");
+    assert_eq!(j["walkers_done"], 2000);
+    // The table went to stderr, since stdout is the JSON's.
+    assert!(stderr_of(&out).contains("restarts for a 99% chance"));
+
+    let script = "exec \"$0\" --walkers 2000 --backend cpu --quiet --json /dev/stdout > o.txt";
+    let out = Command::new("sh").args(["-c", script]).arg(bin()).current_dir(dir.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let j: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.path().join("o.txt")).unwrap()).unwrap();
+    assert_eq!(j["walkers_done"], 2000);
+}
+
+#[test]
+fn regular_files_reached_through_dev_or_proc_are_replaced_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("z.json"), "X".repeat(30_000)).unwrap();
+    for path in ["/proc/self/cwd/z.json", "/proc/self/cwd/new.json"] {
+        let out = run(dir.path(), &quick(&["--json", path]).iter().map(String::as_str).collect::<Vec<_>>());
+        assert_eq!(out.status.code(), Some(0), "{path}: {}", stderr_of(&out));
+        let name = path.rsplit('/').next().unwrap();
+        let j: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.path().join(name)).unwrap()).expect("a whole JSON file");
+        assert_eq!(j["walkers_done"], 2000);
+    }
+    no_temporaries(dir.path());
+}
+
+#[test]
+fn more_outputs_that_cannot_be_written_are_refused_before_the_run() {
+    let dir = furnished();
+    let _socket = std::os::unix::net::UnixListener::bind(dir.path().join("sock.json")).unwrap();
+    std::fs::write(dir.path().join("plain"), "a file\n").unwrap();
+    let long_name = format!("{}.json", "n".repeat(300));
+    let cases: Vec<(&str, Vec<String>, &str)> = vec![
+        ("a socket", quick(&["--json", "sock.json"]), "socket"),
+        ("a name longer than the file system takes", quick(&["--json", &long_name]), "longer than 255 bytes"),
+        ("a file as a folder", quick(&["--json", "plain/x.json"]), "is not a folder"),
+        ("stdout as - and as /dev/stdout", quick(&["--json", "-", "--csv-basins", "/dev/stdout"]), "same file"),
+        (
+            "critical: stdout twice",
+            vec!["critical".into(), "--json".into(), "-".into(), "--csv".into(), "/dev/stdout".into()],
+            "same file",
+        ),
+        ("an adapter for the CPU", quick(&["--adapter", "llvmpipe"]), "--adapter"),
+        (
+            "two ways to choose the walkers to follow",
+            quick(&["--walker-ids", "5", "--trajectories", "3", "--csv-trajectories", "t.csv"]),
+            "give one",
+        ),
+    ];
+    for (what, args, needle) in cases {
+        let before = snapshot(dir.path());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        // stdout is a pipe here, as /dev/stdout is then.
+        let out = command(dir.path(), &args).stdout(Stdio::piped()).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{what}: {}", stderr_of(&out));
+        assert_one_error_line(what, &out);
+        assert!(stderr_of(&out).contains(needle), "{what}: expected {needle:?} in {}", stderr_of(&out));
+        assert_eq!(snapshot(dir.path()), before, "{what}: the folder changed");
+    }
+}
+
+#[test]
+fn a_missing_temporary_folder_is_found_before_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = command(dir.path(), &["--walkers", "2000", "--backend", "cpu", "--quiet", "--json", "-"])
+        .env("TMPDIR", dir.path().join("missing"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    assert_one_error_line("TMPDIR", &out);
+    assert!(stderr_of(&out).contains("temporary folder"), "{}", stderr_of(&out));
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn commands_that_cannot_stop_early_quit_at_the_first_signal() {
+    let dir = tempfile::tempdir().unwrap();
+    let started = std::time::Instant::now();
+    let out = signalled(
+        dir.path(),
+        &["critical", "--surface", "rastrigin", "--grid", "1024", "--json", "c.json"],
+        &["TERM"],
+        Duration::from_millis(700),
+        Duration::ZERO,
+    );
+    assert_eq!(out.status.code(), Some(143), "{}", stderr_of(&out));
+    assert!(started.elapsed() < Duration::from_secs(20));
+    assert!(!stderr_of(&out).contains("marked partial"), "no partial output is promised: {}", stderr_of(&out));
+    assert!(snapshot(dir.path()).is_empty(), "{:?}", snapshot(dir.path()).keys().collect::<Vec<_>>());
+}
+
+#[test]
+fn a_signal_sent_to_the_process_and_its_group_at_once_counts_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let child = command(dir.path(), &long(&["--json", "r.json", "--csv-endpoints", "e.csv"]))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let pid = child.id();
+    let sent = Command::new("sh").args(["-c", &format!("kill -TERM {pid}; kill -TERM {pid}")]).status().unwrap();
+    assert!(sent.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(143), "{}", stderr_of(&out));
+    assert_partial_report(&dir.path().join("r.json"));
+    let mut reader = csv::Reader::from_path(dir.path().join("e.csv")).unwrap();
+    let partial = reader.headers().unwrap().iter().position(|h| h == "partial").expect("a partial column");
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("r.json")).unwrap()).unwrap();
+    let mut rows = 0;
+    for row in reader.records() {
+        assert_eq!(&row.unwrap()[partial], "true");
+        rows += 1;
+    }
+    assert_eq!(rows, j["walkers_done"].as_u64().unwrap(), "the endpoint rows are the walkers the report counts");
+    no_temporaries(dir.path());
+}
+
+#[test]
+fn clap_errors_do_not_echo_a_huge_argument() {
+    let dir = tempfile::tempdir().unwrap();
+    let huge = "q".repeat(5000);
+    for args in [vec!["--surface", huge.as_str()], vec!["--optimizer", huge.as_str()], vec![huge.as_str()]] {
+        let out = run(dir.path(), &args);
+        assert_eq!(out.status.code(), Some(2));
+        let err = stderr_of(&out);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.len() < 800, "a {}-byte message", err.len());
     }
 }

@@ -150,7 +150,7 @@ fn trajectory_from_0_1_4_ends_at_the_shallow_minimum() {
         csv_path.to_str().unwrap(),
     ]);
     let mut reader = csv::Reader::from_path(&csv_path).unwrap();
-    assert_eq!(reader.headers().unwrap().iter().collect::<Vec<_>>(), ["walker", "step", "x", "y", "f"]);
+    assert_eq!(reader.headers().unwrap().iter().collect::<Vec<_>>(), ["walker", "step", "x", "y", "f", "partial"]);
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!((&rows[0][1], &rows[0][2], &rows[0][3]), ("0", "0.0", "1.399999976158142"));
     assert_eq!(&rows[1][1], "50");

@@ -165,8 +165,9 @@ impl EndpointsWriter {
         Ok(())
     }
 
-    /// Writes the file with report ids: `basin_ids[i]` for summary basin i.
-    pub fn finish(mut self, batch: &mut Batch, basin_ids: &[usize]) -> Result<()> {
+    /// Stages the file with report ids (`basin_ids[i]` for summary basin i)
+    /// and a `partial` column, true when a signal stopped the run.
+    pub fn finish(mut self, batch: &mut Batch, basin_ids: &[usize], partial: bool) -> Result<()> {
         let path = self.path.clone();
         let io = |source| Error::Io { path: path.clone(), source };
         self.out.flush().map_err(io)?;
@@ -175,10 +176,12 @@ impl EndpointsWriter {
         let mut reader = csv::Reader::from_reader(std::io::BufReader::new(raw));
         batch.stage(&self.path, |w| {
             let mut out = csv::Writer::from_writer(w);
-            out.write_record(endpoint_columns(self.config.surface.dim()))?;
+            let mut columns = endpoint_columns(self.config.surface.dim());
+            columns.push("partial".into());
+            out.write_record(&columns)?;
             for record in reader.records() {
                 let record = record?;
-                let ids: Vec<String> = record
+                let mut row: Vec<String> = record
                     .iter()
                     .enumerate()
                     .map(|(k, v)| match (k == self.basin_column, v.parse::<usize>()) {
@@ -186,7 +189,8 @@ impl EndpointsWriter {
                         _ => v.to_string(),
                     })
                     .collect();
-                out.write_record(&ids)?;
+                row.push(partial.to_string());
+                out.write_record(&row)?;
             }
             out.flush()
         })
