@@ -15,6 +15,7 @@ pub mod critical;
 pub mod engine;
 pub mod error;
 pub mod interrupt;
+pub mod merge;
 pub mod report;
 pub mod run;
 pub mod starts;
