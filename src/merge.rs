@@ -5,8 +5,9 @@
 //! stored configuration (rebuilt into a `RunConfig` and validated as the
 //! command line would), and the summary (lengths against `dim`, counts
 //! against the shard's walkers, histograms against `steps`). A file that
-//! fails gets one line naming the file and the JSON key; nothing panics,
-//! overflows or allocates beyond the file's own size.
+//! fails gets one line naming the file and the JSON key; nothing panics or
+//! overflows, and memory stays within a small multiple of the bytes read
+//! (lists of coordinates are refused while they are read past `MAX_DIM`).
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -16,7 +17,7 @@ use crate::config::{Region, RunConfig, Starts};
 use crate::engine;
 use crate::error::{Error, Result, quoted};
 use crate::report::{ConfigJson, Report};
-use crate::surface::Surface;
+use crate::surface::{MAX_DIM, Surface};
 
 /// Largest shard report `merge` reads. A report holds each basin twice
 /// (the table's row and the summary's exact counts), pretty-printed: about
@@ -25,7 +26,8 @@ use crate::surface::Surface;
 /// shard (shard a larger run more finely), and bounds what a tampered or
 /// endless input (`/dev/zero`, a FIFO) makes `merge` read. The text is
 /// parsed as it is read, never held whole, and the table's rows are
-/// skipped, so memory stays well below the file's size.
+/// skipped: a real report takes about a third of its size in memory, a
+/// tampered one of minimal basins a few times its size at most.
 pub const MAX_REPORT_BYTES: u64 = 1 << 30;
 
 /// The report versions this build merges: its own (reports of another
@@ -42,6 +44,7 @@ pub(crate) struct ShardReport {
     #[serde(default)]
     version: Option<String>,
     surface: String,
+    #[serde(with = "StoredConfig")]
     config: ConfigJson,
     device: DeviceJson,
     partial: bool,
@@ -49,6 +52,41 @@ pub(crate) struct ShardReport {
     walker_steps_per_s: f64,
     shard: Option<[u64; 2]>,
     summary: Summary,
+}
+
+/// `ConfigJson` as `merge` reads it: the same keys and defaults (the
+/// compiler holds the two to the same fields), with `region` refused past
+/// the most axes a surface has while it is read.
+#[derive(serde::Deserialize)]
+#[serde(remote = "ConfigJson")]
+struct StoredConfig {
+    walkers: u64,
+    steps: u32,
+    lr: f64,
+    tol: f64,
+    seed: u64,
+    #[serde(deserialize_with = "crate::basins::at_most::<_, { 2 * MAX_DIM }>")]
+    region: Vec<f64>,
+    #[serde(default = "two")]
+    dim: usize,
+    starts: String,
+    precision: crate::config::Precision,
+    optimizer: crate::config::Optimizer,
+    #[serde(default = "gd_params")]
+    optimizer_params: crate::config::OptimizerParams,
+    backend: crate::config::Backend,
+    bound: f64,
+    cluster_radius: f64,
+    #[serde(default)]
+    expr: Option<String>,
+}
+
+fn two() -> usize {
+    2
+}
+
+fn gd_params() -> crate::config::OptimizerParams {
+    crate::config::OptimizerParams::defaults(crate::config::Optimizer::Gd)
 }
 
 #[derive(serde::Deserialize)]

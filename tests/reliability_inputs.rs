@@ -96,6 +96,8 @@ fn untampered_shards_merge_and_a_report_without_a_version_is_taken_as_this_one()
 #[test]
 fn region_of_the_wrong_length() {
     merge_refuses(|b| b["config"]["region"] = json!([-2.0, 2.0, -2.0]), "config.region: 3 numbers, expected 4");
+    // Refused as it is read, not after a million numbers are held.
+    merge_refuses(|b| b["config"]["region"] = json!(vec![0; 1_000_000]), "config.region: invalid length 33");
 }
 
 #[test]
@@ -106,6 +108,7 @@ fn region_inverted() {
 #[test]
 fn basin_point_of_the_wrong_length() {
     merge_refuses(|b| b["summary"]["basins"][0]["point"] = json!([0.5]), "summary.basins[0].point: 1 coordinates");
+    merge_refuses(|b| b["summary"]["basins"][0]["point"] = json!(vec![0; 1_000_000]), "point: invalid length 17");
 }
 
 #[test]
