@@ -165,11 +165,11 @@ struct RecordLimit<R> {
     inner: R,
     /// Bytes since the current record began.
     len: usize,
-    state: Quote,
+    state: CsvState,
 }
 
 #[derive(Clone, Copy, PartialEq)]
-enum Quote {
+enum CsvState {
     FieldStart,
     Unquoted,
     Quoted,
@@ -181,13 +181,13 @@ impl<R: std::io::Read> std::io::Read for RecordLimit<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
         for &b in &buf[..n] {
-            let end_of_record = matches!(b, b'\n' | b'\r') && self.state != Quote::Quoted;
+            let end_of_record = matches!(b, b'\n' | b'\r') && self.state != CsvState::Quoted;
             self.state = match (self.state, b) {
-                (Quote::Quoted, b'"') => Quote::QuoteInQuoted,
-                (Quote::Quoted, _) => Quote::Quoted,
-                (Quote::FieldStart, b'"') | (Quote::QuoteInQuoted, b'"') => Quote::Quoted,
-                (_, b',' | b'\n' | b'\r') => Quote::FieldStart,
-                _ => Quote::Unquoted,
+                (CsvState::Quoted, b'"') => CsvState::QuoteInQuoted,
+                (CsvState::Quoted, _) => CsvState::Quoted,
+                (CsvState::FieldStart, b'"') | (CsvState::QuoteInQuoted, b'"') => CsvState::Quoted,
+                (_, b',' | b'\n' | b'\r') => CsvState::FieldStart,
+                _ => CsvState::Unquoted,
             };
             self.len = if end_of_record { 0 } else { self.len + 1 };
             if self.len > MAX_RECORD_BYTES {
@@ -216,7 +216,7 @@ pub fn read_starts_file_within(path: &Path, budget: u64) -> Result<Vec<Vec<f64>>
     if file.metadata().is_ok_and(|m| m.is_dir()) {
         return Err(fail("is a folder, not a CSV file".into()));
     }
-    let limited = RecordLimit { inner: std::io::BufReader::new(file), len: 0, state: Quote::FieldStart };
+    let limited = RecordLimit { inner: std::io::BufReader::new(file), len: 0, state: CsvState::FieldStart };
     let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(limited);
     let headers = reader.headers().map_err(|e| fail(format!("row 1: {}", csv_error_text(&e))))?.clone();
     let column = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
