@@ -131,10 +131,12 @@ impl IterationHistogram {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Basin {
     /// The polished critical point.
+    #[serde(deserialize_with = "at_most::<_, MAX_DIM>")]
     pub point: Vec<f64>,
     pub f: f64,
     pub kind: Kind,
     /// Hessian eigenvalues at the point, ascending.
+    #[serde(deserialize_with = "at_most::<_, MAX_DIM>")]
     pub eigenvalues: Vec<f64>,
     /// Walkers that reached it.
     pub count: u64,
@@ -147,6 +149,30 @@ impl Basin {
     pub fn max_stable_lr(&self) -> Option<f64> {
         (self.kind == Kind::Minimum).then(|| 2.0 / self.eigenvalues.last().copied().unwrap_or(f64::NAN))
     }
+}
+
+/// A list of at most `N` numbers, refused while it is read past that: a
+/// tampered report's `[0,0,0,...]` would otherwise cost 8 bytes (16 as the
+/// vector doubles) for every 2 bytes of text.
+pub fn at_most<'de, D: serde::Deserializer<'de>, const N: usize>(d: D) -> Result<Vec<f64>, D::Error> {
+    struct Bounded<const N: usize>;
+    impl<'de, const N: usize> serde::de::Visitor<'de> for Bounded<N> {
+        type Value = Vec<f64>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            write!(f, "a list of at most {N} numbers")
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<f64>, A::Error> {
+            let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(N));
+            while let Some(v) = seq.next_element()? {
+                if out.len() == N {
+                    return Err(serde::de::Error::invalid_length(N + 1, &self));
+                }
+                out.push(v);
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_seq(Bounded::<N>)
 }
 
 /// Everything the report needs, mergeable.

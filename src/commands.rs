@@ -419,46 +419,12 @@ pub fn sweep(param: &str, runs: &[(f64, RunConfig)], started: Instant) -> Result
 /// Basins the sweep's table gives a column of their own.
 const SWEEP_COLUMNS: usize = 12;
 
-/// What `merge` reads of each shard's JSON report.
-#[derive(serde::Deserialize)]
-struct ShardReport {
-    surface: String,
-    config: crate::report::ConfigJson,
-    device: DeviceJson,
-    partial: bool,
-    timing: crate::run::Timing,
-    walker_steps_per_s: f64,
-    shard: Option<[u64; 2]>,
-    summary: Summary,
-}
-
-#[derive(serde::Deserialize)]
-struct DeviceJson {
-    backend: String,
-    name: String,
-    api: String,
-}
-
-/// The first key at which two JSON values differ, as "config.seed: 2 vs 1".
-fn first_difference(path: &str, a: &serde_json::Value, b: &serde_json::Value) -> Option<String> {
-    match (a, b) {
-        (serde_json::Value::Object(x), serde_json::Value::Object(y)) => x.iter().find_map(|(k, v)| {
-            first_difference(&format!("{path}.{k}"), v, y.get(k).unwrap_or(&serde_json::Value::Null))
-        }),
-        _ if a != b => Some(format!("{path}: {a} vs {b}")),
-        _ => None,
-    }
-}
+pub use crate::merge::merge_texts;
 
 /// `multistart merge`: shards' summaries into exactly the single run's report.
 pub fn merge(args: &crate::cli::MergeArgs) -> Result<Completion> {
     crate::config::check_output_paths(&[("--json", &args.json), ("--csv-basins", &args.csv_basins)], &args.inputs)?;
-    let mut inputs = Vec::new();
-    for path in &args.inputs {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::Input(format!("{}: {e}", path.display())))?;
-        inputs.push((path.clone(), text));
-    }
-    let report = merge_texts(&inputs)?;
+    let report = crate::merge::merge_files(&args.inputs)?;
     let mut batch = Batch::new();
     if let Some(path) = &args.json {
         report::write_json(&mut batch, path, &report)?;
@@ -470,102 +436,6 @@ pub fn merge(args: &crate::cli::MergeArgs) -> Result<Completion> {
     let mut out = table_stream(crate::output::any_stdout(&[args.json.as_deref(), args.csv_basins.as_deref()]));
     let _ = report::print_table(&mut out, &report).and_then(|_| out.flush());
     Ok(Completion::Complete)
-}
-
-/// The merged report of shards' JSON texts, each named by its file; any
-/// text that is not a consistent shard of the same run is refused.
-pub fn merge_texts(inputs: &[(std::path::PathBuf, String)]) -> Result<Report> {
-    let bad = |path: &std::path::Path, why: String| Error::Input(format!("{}: {why}", path.display()));
-    let Some((first_path, _)) = inputs.first() else {
-        return Err(Error::Input("merge: no shards given".into()));
-    };
-    let mut shards: Vec<ShardReport> = Vec::new();
-    for (path, text) in inputs {
-        let shard: ShardReport =
-            serde_json::from_str(text).map_err(|e| bad(path, format!("not a multistart JSON report ({e})")))?;
-        let Some([k, n]) = shard.shard else {
-            return Err(bad(path, "not a shard: write shards with --shard K/N --json FILE".into()));
-        };
-        if let Some(first) = shards.first() {
-            if shard.surface != first.surface {
-                return Err(bad(
-                    path,
-                    format!("surface {} differs from {}'s {}", shard.surface, first_path.display(), first.surface),
-                ));
-            }
-            let (a, b) = (
-                serde_json::to_value(&shard.config).expect("plain data"),
-                serde_json::to_value(&first.config).expect("plain data"),
-            );
-            if let Some(diff) = first_difference("config", &a, &b) {
-                return Err(bad(path, format!("differs from {} in {diff}", first_path.display())));
-            }
-            let n0 = first.shard.expect("checked")[1];
-            if n != n0 {
-                return Err(bad(
-                    path,
-                    format!("shard {k}/{n} is not one of {n0} shards like {}", first_path.display()),
-                ));
-            }
-        }
-        if shards.iter().any(|s| s.shard == Some([k, n])) {
-            return Err(bad(path, format!("shard {k}/{n} is given twice")));
-        }
-        // A summary must count each of its shard's walkers once: this also
-        // keeps the sums below from overflowing on a tampered file.
-        if k >= n {
-            return Err(bad(path, format!("shard {k}/{n} does not exist: K must be below N")));
-        }
-        let sm = &shard.summary;
-        let expected =
-            RunConfig { walkers: shard.config.walkers, shard: Some((k, n)), ..RunConfig::new(Default::default()) }
-                .walker_range();
-        let counted = sm
-            .basins
-            .iter()
-            .map(|b| b.count)
-            .chain([sm.moving, sm.plateau, sm.escaped, sm.nonfinite])
-            .try_fold(0u64, u64::checked_add);
-        let size = expected.end - expected.start;
-        if counted != Some(sm.walkers) || sm.walkers > size || (!shard.partial && sm.walkers != size) {
-            return Err(bad(path, format!("its summary does not count the {size} walkers of shard {k}/{n} once each")));
-        }
-        shards.push(shard);
-    }
-    let first = &shards[0];
-    let surface = match &first.config.expr {
-        Some(text) if first.surface == "expr" => {
-            crate::surface::Surface::formula(text).map_err(|e| bad(first_path, format!("config.expr {text:?}: {e}")))?
-        }
-        _ => crate::surface::Surface::from_name(&first.surface).map_err(|e| bad(first_path, e))?,
-    };
-    let surface = surface.with_dim(first.config.dim).map_err(|e| bad(first_path, e))?;
-    let mut summary = Summary::default();
-    let mut timing = crate::run::Timing::default();
-    let mut walker_steps = 0.0;
-    for s in &shards {
-        summary.merge(&s.summary);
-        timing.total_s += s.timing.total_s;
-        timing.descent_s += s.timing.descent_s;
-        timing.basins_s += s.timing.basins_s;
-        walker_steps += s.walker_steps_per_s * s.timing.descent_s;
-    }
-    let n = first.shard.expect("checked")[1];
-    let partial = shards.iter().any(|s| s.partial) || (shards.len() as u64) < n;
-    if (shards.len() as u64) < n {
-        eprintln!("note: {} of {n} shards given: the merged report is partial", shards.len());
-    }
-    let mut names: Vec<&str> = shards.iter().map(|s| s.device.name.as_str()).collect();
-    names.dedup();
-    let device = engine::DeviceInfo {
-        backend: if first.device.backend == "gpu" { "gpu" } else { "cpu" },
-        name: names.join("; "),
-        api: first.device.api.clone(),
-        driver: None,
-        threads: None,
-    };
-    let rate = walker_steps / timing.descent_s.max(1e-12);
-    Ok(Report::build(&surface, first.config.clone(), device, summary, partial, timing, rate, None))
 }
 
 /// `multistart surfaces`: the built-in surfaces.

@@ -16,6 +16,7 @@ pub mod engine;
 pub mod error;
 pub mod interrupt;
 pub mod memory;
+pub mod merge;
 pub mod output;
 pub mod region;
 pub mod report;

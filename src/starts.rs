@@ -8,7 +8,7 @@ use std::path::Path;
 use num_traits::Float;
 
 use crate::config::{Region, RunConfig, Starts};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, quoted};
 use crate::surface::MAX_DIM;
 
 /// PCG-style integer hash (Jarzynski & Olano 2020, "Hash Functions for GPU
@@ -129,14 +129,91 @@ pub fn grid_point(index: u64, cols: u32, rows: u32, region: &Region) -> [f64; 2]
     ]
 }
 
+/// Longest record (a line, or lines joined by a quoted field) a starts file
+/// may hold. A row of 16 coordinates is a few hundred bytes, even with the
+/// other columns of an endpoints CSV fed back; 1 MiB is generous, and it
+/// bounds what `/dev/zero` or a 200 MB header line can make the reader hold.
+pub const MAX_RECORD_BYTES: usize = 1 << 20;
+
+/// Memory per start point beyond its coordinates: the `Vec` itself and the
+/// allocator's header.
+const POINT_OVERHEAD_BYTES: u64 = 24 + 16;
+
+/// Memory the start points of one file may take: a quarter of what the
+/// machine has available (`memory::available_bytes`). The run needs the
+/// rest (chunks, clustering).
+pub fn starts_memory_budget() -> u64 {
+    crate::memory::available_bytes() / 4
+}
+
+/// Most rows a starts file of `dim` coordinates may give within `budget`
+/// bytes (and never more than a run's walkers).
+pub fn max_start_rows(dim: usize, budget: u64) -> u64 {
+    (budget / (POINT_OVERHEAD_BYTES + 8 * dim as u64)).clamp(1, crate::config::MAX_WALKERS)
+}
+
+/// A reader that fails once one CSV record (a line, or several joined by a
+/// quoted field) passes `MAX_RECORD_BYTES`: the csv reader would otherwise
+/// buffer a record however long it is. Quotes are followed as csv-core
+/// reads them: a quote opens a field only at the field's start.
+struct RecordLimit<R> {
+    inner: R,
+    /// Bytes since the current record began.
+    len: usize,
+    state: CsvState,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum CsvState {
+    FieldStart,
+    Unquoted,
+    Quoted,
+    /// A quote inside a quoted field: its end, or the first of two.
+    QuoteInQuoted,
+}
+
+impl<R: std::io::Read> std::io::Read for RecordLimit<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for &b in &buf[..n] {
+            let end_of_record = matches!(b, b'\n' | b'\r') && self.state != CsvState::Quoted;
+            self.state = match (self.state, b) {
+                (CsvState::Quoted, b'"') => CsvState::QuoteInQuoted,
+                (CsvState::Quoted, _) => CsvState::Quoted,
+                (CsvState::FieldStart, b'"') | (CsvState::QuoteInQuoted, b'"') => CsvState::Quoted,
+                (_, b',' | b'\n' | b'\r') => CsvState::FieldStart,
+                _ => CsvState::Unquoted,
+            };
+            self.len = if end_of_record { 0 } else { self.len + 1 };
+            if self.len > MAX_RECORD_BYTES {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!("a line longer than {} MiB: not a CSV of start points", MAX_RECORD_BYTES >> 20),
+                ));
+            }
+        }
+        Ok(n)
+    }
+}
+
 /// Reads a CSV of start points with header `x,y`, or `x1,...,xD` for D
 /// dimensions. Errors name the row (as numbered in the file, header = row 1)
-/// and the column.
+/// and the column. The input is bounded: no record past `MAX_RECORD_BYTES`,
+/// no more rows than `max_start_rows` for the machine's memory.
 pub fn read_starts_file(path: &Path) -> Result<Vec<Vec<f64>>> {
+    read_starts_file_within(path, starts_memory_budget())
+}
+
+/// `read_starts_file` with the points' memory bounded by `budget` bytes.
+pub fn read_starts_file_within(path: &Path, budget: u64) -> Result<Vec<Vec<f64>>> {
     let fail = |message: String| Error::StartsFile { path: path.to_path_buf(), message };
-    let mut reader =
-        csv::ReaderBuilder::new().trim(csv::Trim::All).from_path(path).map_err(|e| fail(csv_error_text(&e)))?;
-    let headers = reader.headers().map_err(|e| fail(csv_error_text(&e)))?.clone();
+    let file = std::fs::File::open(path).map_err(|e| fail(e.to_string()))?;
+    if file.metadata().is_ok_and(|m| m.is_dir()) {
+        return Err(fail("is a folder, not a CSV file".into()));
+    }
+    let limited = RecordLimit { inner: std::io::BufReader::new(file), len: 0, state: CsvState::FieldStart };
+    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(limited);
+    let headers = reader.headers().map_err(|e| fail(format!("row 1: {}", csv_error_text(&e))))?.clone();
     let column = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
     let indexed: Vec<(usize, String)> =
         (1..=MAX_DIM).map_while(|k| column(&format!("x{k}")).map(|c| (c, format!("x{k}")))).collect();
@@ -144,23 +221,32 @@ pub fn read_starts_file(path: &Path) -> Result<Vec<Vec<f64>>> {
         (Some(ix), Some(iy)) => vec![(ix, "x".to_string()), (iy, "y".to_string())],
         _ if !indexed.is_empty() => indexed,
         _ => {
-            // {:?} escapes what the file holds, so the message stays one line.
+            // quoted() escapes what the file holds and cuts it short, so
+            // the message stays one short line.
             return Err(fail(format!(
-                "row 1: expected a header with columns x,y (or x1,x2,...), found {:?}",
-                headers.iter().collect::<Vec<_>>().join(",")
+                "row 1: expected a header with columns x,y (or x1,x2,...), found {}",
+                quoted(headers.iter().collect::<Vec<_>>().join(","))
             )));
         }
     };
+    let max_rows = max_start_rows(columns.len(), budget);
     let mut points = Vec::new();
     for (k, record) in reader.records().enumerate() {
         let row = k + 2;
         let record = record.map_err(|e| fail(format!("row {row}: {}", csv_error_text(&e))))?;
+        if points.len() as u64 >= max_rows {
+            return Err(fail(format!(
+                "row {row}: more than {max_rows} start points, more than {} MiB of memory can hold \
+                 (a quarter of what is available): split the file, or use uniform starts",
+                budget >> 20
+            )));
+        }
         let mut point = Vec::with_capacity(columns.len());
         for (col, name) in &columns {
             let text = record.get(*col).unwrap_or("");
             point.push(match text.parse::<f64>() {
                 Ok(v) if v.is_finite() => v,
-                _ => return Err(fail(format!("row {row}, column {name}: {text:?} is not a finite number"))),
+                _ => return Err(fail(format!("row {row}, column {name}: {} is not a finite number", quoted(text)))),
             });
         }
         points.push(point);
@@ -228,6 +314,42 @@ mod tests {
             let e = read_starts_file(&path).unwrap_err().to_string();
             assert!(!e.contains('\n') && e.contains("row"), "{e}");
         }
+    }
+
+    #[test]
+    fn records_past_the_limit_are_refused_and_quoted_lines_count_as_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.csv");
+        let long = "1".repeat(MAX_RECORD_BYTES + 1);
+        // A quoted field's newlines do not end the record; a stray quote
+        // inside an unquoted field opens nothing.
+        let joined = format!("x,y,note\n0,0,\"{}\"\n", "a\n".repeat(MAX_RECORD_BYTES / 2 + 1));
+        for text in [format!("x,y\n{long},1\n"), format!("{long}\n"), joined] {
+            std::fs::write(&path, text).unwrap();
+            let e = read_starts_file(&path).unwrap_err().to_string();
+            assert!(e.contains("a line longer than 1 MiB") && e.len() < 200, "{e}");
+        }
+        let mut fine = String::from("x,y,note\n");
+        // Over 1 MiB in all: the count starts again at each record.
+        for k in 0..70_000 {
+            fine += &format!("{k},1,5\"\n0,0,\"q\"\"\nr\"\n");
+        }
+        std::fs::write(&path, &fine).unwrap();
+        assert!(fine.len() > MAX_RECORD_BYTES);
+        assert_eq!(read_starts_file(&path).unwrap().len(), 140_000);
+    }
+
+    #[test]
+    fn rows_are_bounded_by_the_memory_budget() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.csv");
+        std::fs::write(&path, "x,y\n1,2\n3,4\n5,6\n").unwrap();
+        assert_eq!(max_start_rows(2, u64::MAX / 2), crate::config::MAX_WALKERS);
+        let budget = 2 * (POINT_OVERHEAD_BYTES + 16);
+        assert_eq!(read_starts_file_within(&path, 3 * (POINT_OVERHEAD_BYTES + 16)).unwrap().len(), 3);
+        let e = read_starts_file_within(&path, budget).unwrap_err().to_string();
+        assert!(e.contains("row 4: more than 2 start points"), "{e}");
+        assert!(starts_memory_budget() > 0);
     }
 
     #[test]
