@@ -285,7 +285,9 @@ impl SurfaceArgs {
     /// The surface asked for; a formula is parsed and differentiated here.
     pub fn surface(&self) -> Result<Surface> {
         let surface = match &self.expr {
-            Some(text) => Surface::formula(text).map_err(|e| input(format!("--expr {text:?}: {e}")))?,
+            Some(text) => {
+                Surface::formula(text).map_err(|e| input(format!("--expr {}: {e}", crate::error::quoted(text))))?
+            }
             None => self.surface.clone(),
         };
         match self.dim {

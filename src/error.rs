@@ -55,26 +55,38 @@ pub(crate) fn input(message: impl Into<String>) -> Error {
 /// Longest piece of user text (a path, a formula, a header) an error quotes.
 pub const MAX_QUOTED_CHARS: usize = 120;
 
-/// User text as an error shows it: as it is when it is plain (short, no
-/// spaces, quotes or control characters), else in quotes with control
-/// characters and quotes escaped (no raw newline or escape code reaches the
-/// terminal), cut to `MAX_QUOTED_CHARS` with the number left out.
-pub fn quoted(text: impl AsRef<std::ffi::OsStr>) -> String {
+/// User text in quotes, as an error shows it: control characters and
+/// quotes escaped (no raw newline or escape code reaches the terminal), cut
+/// to `MAX_QUOTED_CHARS` shown characters with the number left out.
+pub fn quote(text: impl AsRef<std::ffi::OsStr>) -> String {
     let text = text.as_ref().to_string_lossy();
     let total = text.chars().count();
-    let plain = !text.is_empty()
-        && total <= MAX_QUOTED_CHARS
-        && !text.chars().any(|c| c.is_control() || c.is_whitespace() || c == '"' || c == '\'');
-    if plain {
-        return text.into_owned();
+    // The cut counts the characters shown, escapes included: 120 control
+    // characters would otherwise show as 720 (each "\u{11}").
+    let (mut kept, mut shown) = (0, 0);
+    for c in text.chars() {
+        let width = c.escape_debug().count();
+        if shown + width > MAX_QUOTED_CHARS {
+            break;
+        }
+        (kept, shown) = (kept + 1, shown + width);
     }
-    let kept: String = text.chars().take(MAX_QUOTED_CHARS).collect();
-    let escaped = format!("{kept:?}");
-    if total > MAX_QUOTED_CHARS {
-        format!("{}...\" ({} more characters)", &escaped[..escaped.len() - 1], total - MAX_QUOTED_CHARS)
+    let escaped = format!("{:?}", text.chars().take(kept).collect::<String>());
+    if total > kept {
+        format!("{}...\" ({} more characters)", &escaped[..escaped.len() - 1], total - kept)
     } else {
         escaped
     }
+}
+
+/// User text as an error shows it: as it is when plain (short, no spaces,
+/// quotes or control characters: a path, a number), else as [`quote`].
+pub fn quoted(text: impl AsRef<std::ffi::OsStr>) -> String {
+    let text = text.as_ref().to_string_lossy();
+    let plain = !text.is_empty()
+        && text.chars().count() <= MAX_QUOTED_CHARS
+        && !text.chars().any(|c| c.is_control() || c.is_whitespace() || c == '"' || c == '\'');
+    if plain { text.into_owned() } else { quote(text.as_ref()) }
 }
 
 /// A number as a message shows it: as typed for ordinary sizes, in
@@ -113,6 +125,11 @@ mod tests {
         let shown = quoted(&long);
         assert!(shown.ends_with("...\" (5 more characters)"), "{shown}");
         assert_eq!(shown.chars().filter(|&c| c == 'x').count(), MAX_QUOTED_CHARS);
+        // Found by `cargo fuzz run starts_file`: escapes count towards the cut.
+        let shown = quoted("\u{11}".repeat(MAX_QUOTED_CHARS));
+        assert!(shown.chars().count() < MAX_QUOTED_CHARS + 40, "{shown}");
+        assert!(shown.ends_with(&format!("({} more characters)", MAX_QUOTED_CHARS - MAX_QUOTED_CHARS / 6)), "{shown}");
+        assert_eq!(quote("z"), "\"z\"");
     }
 
     #[test]

@@ -773,7 +773,7 @@ fn commands_that_cannot_stop_early_quit_at_the_first_signal() {
     let started = std::time::Instant::now();
     let out = signalled(
         dir.path(),
-        &["critical", "--surface", "rastrigin", "--grid", "1024", "--json", "c.json"],
+        &["bench", "--walkers", "1e6", "--runs", "50", "--json", "b.json", "--csv", "b.csv"],
         &["TERM"],
         Duration::from_millis(700),
         Duration::ZERO,

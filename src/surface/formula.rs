@@ -19,6 +19,36 @@ const MAX_INT_POWER: f64 = 64.0;
 /// Most variables a formula may use (x1..x16).
 pub const MAX_VARIABLES: usize = 16;
 
+/// Deepest nesting of parentheses, function calls and `^` exponents the
+/// parser follows (it recurses once per level; signs and chains of + - * /
+/// are loops). Hand-written formulas nest a few levels; at 256 the parser
+/// runs in 512 KiB of stack (tested), a quarter of a test thread's.
+pub const MAX_DEPTH: usize = 256;
+
+/// Most operations in the generated kernel (f, grad f and the Hessian
+/// together, after sharing): it bounds the time naga and the driver take to
+/// build the kernel, which grows faster than linearly. Measured on lavapipe
+/// (2 busy Xeon cores, release build, gradient-descent and Newton kernels):
+/// 2,800 ops (sin nested 256 deep) 0.5 s; 6,400 ops (a sum of 500 terms
+/// k*x^m*y) 3 s; 8,800 ops (sin nested 800 deep) 2 to 3 s; 9,000 ops (700
+/// such terms) 3.5 to 4 s; 12,800 ops (1,000 terms) 17 s; sin nested 2,000
+/// deep (22,000 ops) over 200 s. Ackley in 16-D, the largest library
+/// surface, takes 2,925.
+pub const MAX_KERNEL_OPS: usize = 8_192;
+
+/// Most nodes the expression graph may hold while the formula is parsed
+/// and differentiated (the kernel's operations are a part of them): bounds
+/// the memory and time of parsing whatever the input.
+const MAX_GRAPH_NODES: usize = 4 * MAX_KERNEL_OPS;
+
+/// The graph outgrew `MAX_GRAPH_NODES`.
+#[derive(Debug)]
+struct TooLarge;
+
+fn too_large_message() -> String {
+    format!("the formula is too large: it and its derivatives need more than {MAX_GRAPH_NODES} distinct terms")
+}
+
 /// A one-variable function of the formula language.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Func {
@@ -46,21 +76,23 @@ impl Func {
         ("tanh", Func::Tanh),
     ];
 
-    /// Its name in WGSL (the language's names, with `sign`).
+    /// Its name in WGSL: `abs` itself, the others the twins in
+    /// `WGSL_FUNCTIONS` of Rust's functions in `apply`.
     fn wgsl(self) -> &'static str {
         match self {
-            Func::Exp => "exp",
-            Func::Log => "log",
-            Func::Sqrt => "sqrt",
+            Func::Exp => "formula_exp",
+            Func::Log => "formula_log",
+            Func::Sqrt => "formula_sqrt",
             Func::Abs => "abs",
-            Func::Sin => "sin",
-            Func::Cos => "cos",
-            Func::Tan => "tan",
-            Func::Tanh => "tanh",
-            Func::Sign => "sign",
+            Func::Sin => "formula_sin",
+            Func::Cos => "formula_cos",
+            Func::Tan => "formula_tan",
+            Func::Tanh => "formula_tanh",
+            Func::Sign => "formula_sign",
         }
     }
 
+    /// Twin of `WGSL_FUNCTIONS` (and `formula_pow` of `powf`).
     fn apply<T: Real>(self, v: T) -> T {
         match self {
             Func::Exp => v.exp(),
@@ -143,7 +175,7 @@ impl Program {
                 Node::Mul(a, b) => format!("t{a} * t{b}"),
                 Node::Div(a, b) => format!("t{a} / t{b}"),
                 Node::PowInt(..) => unreachable!("lowered to products"),
-                Node::Pow(a, b) => format!("pow(t{a}, t{b})"),
+                Node::Pow(a, b) => format!("formula_pow(t{a}, t{b})"),
                 Node::Call(f, a) => format!("{}(t{a})", f.wgsl()),
             };
             let _ = writeln!(body, "    let t{k} = {line};");
@@ -226,8 +258,12 @@ impl Formula {
         if dim > MAX_VARIABLES {
             return Err(ParseError { column: 1, message: format!("at most {MAX_VARIABLES} variables, found {dim}") });
         }
-        let gradient: Vec<Id> = (0..dim).map(|k| graph.derive(root, k)).collect();
-        let hessian: Vec<Id> = (0..dim * dim).map(|ij| graph.derive(gradient[ij / dim], ij % dim)).collect();
+        let too_large = |_| ParseError { column: 1, message: too_large_message() };
+        let gradient: Vec<Id> = (0..dim).map(|k| graph.derive(root, k)).collect::<Result<_, _>>().map_err(too_large)?;
+        let hessian: Vec<Id> = (0..dim * dim)
+            .map(|ij| graph.derive(gradient[ij / dim], ij % dim))
+            .collect::<Result<_, _>>()
+            .map_err(too_large)?;
         // The GPU runs in f32: every constant, typed or folded, must be
         // finite there too.
         if let Some(bad) = graph.nodes.iter().find_map(|n| match n {
@@ -247,17 +283,34 @@ impl Formula {
             gradient.iter().map(|&g| map[g]).collect::<Vec<_>>(),
             hessian.iter().map(|&h| map[h]).collect::<Vec<_>>(),
         );
-        Ok(Formula {
+        let formula = Formula {
             value_program: Program::new(&graph.nodes, &graph.tape(&[root]), &[root]),
             gradient_program: Program::new(&graph.nodes, &graph.tape(&gradient), &gradient),
             hessian_program: Program::new(&graph.nodes, &graph.tape(&hessian), &hessian),
             source: source.trim().to_string(),
             dim,
-        })
+        };
+        let ops = formula.kernel_ops();
+        if ops > MAX_KERNEL_OPS {
+            return Err(ParseError {
+                column: 1,
+                message: format!(
+                    "the formula, its gradient and its Hessian take {ops} operations in {dim} variables; \
+                     at most {MAX_KERNEL_OPS} (so the GPU kernel compiles in seconds)"
+                ),
+            });
+        }
+        Ok(formula)
     }
 
     pub fn source(&self) -> &str {
         &self.source
+    }
+
+    /// Operations of the generated WGSL: f, grad f and the Hessian together
+    /// (bounded by `MAX_KERNEL_OPS`).
+    pub fn kernel_ops(&self) -> usize {
+        [&self.value_program, &self.gradient_program, &self.hessian_program].iter().map(|p| p.ops.len()).sum()
     }
 
     /// Number of variables.
@@ -285,28 +338,44 @@ impl Formula {
     }
 
     /// WGSL for `surface_value(p)`, `surface_gradient(p)` and
-    /// `surface_hessian(p)` (row-major) where p is `Point` = array<f32, D>.
+    /// `surface_hessian(p)` (row-major) where p is `Point` = array<f32, D>,
+    /// with the functions they call (`WGSL_FUNCTIONS`).
     pub fn wgsl(&self) -> String {
         format!(
-            "// Generated from the formula {:?} by src/surface/formula.rs.\n\n\
+            "// Generated from the formula {} by src/surface/formula.rs.\n{WGSL_FUNCTIONS}\n\
              fn surface_value(p: Point) -> f32 {{\n{}}}\n\nfn surface_gradient(p: Point) -> Point {{\n{}}}\n\n{}",
-            self.source,
+            crate::error::quote(&self.source),
             self.value_program.wgsl(|outputs| outputs.to_string()),
             self.gradient_program.wgsl(|outputs| format!("Point({outputs})")),
-            self.wgsl_hessian(),
+            self.hessian_function(),
         )
     }
 
-    /// WGSL for `surface_hessian(p)` alone, row-major.
+    /// WGSL for `surface_hessian(p)` alone, row-major, with the functions
+    /// it calls.
     pub fn wgsl_hessian(&self) -> String {
+        format!("{WGSL_FUNCTIONS}\n{}", self.hessian_function())
+    }
+
+    fn hessian_function(&self) -> String {
         let n = self.dim * self.dim;
         format!(
-            "// The Hessian of {:?}, generated by src/surface/formula.rs.\nfn surface_hessian(p: Point) -> array<f32, {n}> {{\n{}}}\n",
-            self.source,
+            "// The Hessian of {}, generated by src/surface/formula.rs.\nfn surface_hessian(p: Point) -> array<f32, {n}> {{\n{}}}\n",
+            crate::error::quote(&self.source),
             self.hessian_program.wgsl(|outputs| format!("array<f32, {n}>({outputs})")),
         )
     }
 }
+
+/// The functions generated formulas call: WGSL's builtins are undefined
+/// or driver-dependent where Rust's f32 functions (`Func::apply`,
+/// `Real::powf`) are defined (pow of a negative base or of 0 to a power
+/// <= 0, log and sqrt below 0, tanh and exp of large arguments, sin, cos
+/// and tan of inf, sign of NaN), so each answers those inputs itself, as
+/// Rust does, and calls the builtin only where the builtin is defined.
+/// NaN and inf are made at run time from an argument (WGSL has no NaN or
+/// inf constants, and naga refuses them in constant expressions).
+const WGSL_FUNCTIONS: &str = include_str!("../../shaders/surfaces/formula.wgsl");
 
 /// An f32 literal WGSL reads back to the same f32 as `v as f32`.
 fn wgsl_float(v: f64) -> String {
@@ -443,34 +512,68 @@ impl Graph {
         }
     }
 
-    /// d node / d x_k, simplified, memoised.
-    fn derive(&mut self, id: Id, k: usize) -> Id {
-        if let Some(&d) = self.derivatives.get(&(id, k)) {
-            return d;
+    /// d node / d x_k, simplified, memoised. A depth-first walk in the
+    /// order the recursive definition would take (a's derivative, then b's,
+    /// then the node's), on a stack of our own: a chain of a million sums
+    /// derives like a short one, in the same node order. Fails once the
+    /// graph holds more than `MAX_GRAPH_NODES`.
+    fn derive(&mut self, root: Id, k: usize) -> Result<Id, TooLarge> {
+        let mut stack = vec![(root, false)];
+        while let Some((id, children_done)) = stack.pop() {
+            if self.derivatives.contains_key(&(id, k)) {
+                continue;
+            }
+            if children_done {
+                let d = self.derive_node(id, k);
+                self.derivatives.insert((id, k), d);
+                if self.nodes.len() > MAX_GRAPH_NODES {
+                    return Err(TooLarge);
+                }
+                continue;
+            }
+            stack.push((id, true));
+            match self.nodes[id] {
+                Node::Const(_) | Node::Var(_) => {}
+                Node::Neg(a) | Node::PowInt(a, _) | Node::Call(_, a) => stack.push((a, false)),
+                // b pushed first, so a is derived first.
+                Node::Add(a, b) | Node::Sub(a, b) | Node::Mul(a, b) | Node::Div(a, b) | Node::Pow(a, b) => {
+                    stack.extend([(b, false), (a, false)])
+                }
+            }
         }
-        let d = match self.nodes[id] {
+        Ok(self.derived(root, k))
+    }
+
+    /// The derivative of a child, already derived.
+    fn derived(&self, id: Id, k: usize) -> Id {
+        self.derivatives[&(id, k)]
+    }
+
+    /// d node / d x_k from its children's derivatives.
+    fn derive_node(&mut self, id: Id, k: usize) -> Id {
+        match self.nodes[id] {
             Node::Const(_) => self.constant(0.0),
             Node::Var(j) => self.constant(if j == k { 1.0 } else { 0.0 }),
             Node::Neg(a) => {
-                let da = self.derive(a, k);
+                let da = self.derived(a, k);
                 self.neg(da)
             }
             Node::Add(a, b) => {
-                let (da, db) = (self.derive(a, k), self.derive(b, k));
+                let (da, db) = (self.derived(a, k), self.derived(b, k));
                 self.sum(da, db)
             }
             Node::Sub(a, b) => {
-                let (da, db) = (self.derive(a, k), self.derive(b, k));
+                let (da, db) = (self.derived(a, k), self.derived(b, k));
                 self.difference(da, db)
             }
             Node::Mul(a, b) => {
-                let (da, db) = (self.derive(a, k), self.derive(b, k));
+                let (da, db) = (self.derived(a, k), self.derived(b, k));
                 let (l, r) = (self.product(da, b), self.product(a, db));
                 self.sum(l, r)
             }
             Node::Div(a, b) => {
                 // (a' b - a b') / b^2
-                let (da, db) = (self.derive(a, k), self.derive(b, k));
+                let (da, db) = (self.derived(a, k), self.derived(b, k));
                 let (l, r) = (self.product(da, b), self.product(a, db));
                 let top = self.difference(l, r);
                 let b2 = self.power_int(b, 2);
@@ -478,7 +581,7 @@ impl Graph {
             }
             Node::PowInt(a, n) => {
                 // n a^(n-1) a'
-                let da = self.derive(a, k);
+                let da = self.derived(a, k);
                 let n_c = self.constant(n as f64);
                 let lower = self.power_int(a, n - 1);
                 let scaled = self.product(n_c, lower);
@@ -486,7 +589,7 @@ impl Graph {
             }
             Node::Pow(a, b) => {
                 // a^b (b' ln a + b a' / a)
-                let (da, db) = (self.derive(a, k), self.derive(b, k));
+                let (da, db) = (self.derived(a, k), self.derived(b, k));
                 let ln_a = self.call(Func::Log, a);
                 let l = self.product(db, ln_a);
                 let ba = self.product(b, da);
@@ -495,7 +598,7 @@ impl Graph {
                 self.product(id, inner)
             }
             Node::Call(f, a) => {
-                let da = self.derive(a, k);
+                let da = self.derived(a, k);
                 let outer = match f {
                     Func::Exp => id,
                     Func::Log => {
@@ -522,9 +625,7 @@ impl Graph {
                 };
                 self.product(outer, da)
             }
-        };
-        self.derivatives.insert((id, k), d);
-        d
+        }
     }
 
     /// A copy with every `PowInt` written as multiplications by square and
@@ -606,19 +707,49 @@ impl Variables {
 /// Recursive descent over the grammar
 ///   sum     = product (("+" | "-") product)*
 ///   product = unary (("*" | "/") unary)*
-///   unary   = ("-" | "+") unary | power
+///   unary   = ("-" | "+")* power
 ///   power   = atom ("^" unary)?          (right-associative; -x^2 = -(x^2))
 ///   atom    = number | name | name "(" sum ")" | "(" sum ")"
+/// It recurses only into "(", a function's argument and an exponent, at
+/// most `MAX_DEPTH` deep; and stops once the graph holds `MAX_GRAPH_NODES`.
 struct Parser<'a> {
     chars: Vec<char>,
     at: usize,
     graph: &'a mut Graph,
     vars: Variables,
+    depth: usize,
 }
 
 impl<'a> Parser<'a> {
     fn new(source: &str, graph: &'a mut Graph) -> Self {
-        Parser { chars: source.chars().collect(), at: 0, graph, vars: Variables::default() }
+        Parser { chars: source.chars().collect(), at: 0, graph, vars: Variables::default(), depth: 0 }
+    }
+
+    /// Runs `inner` one nesting level down (the "(", function or "^" at
+    /// column `at`), or refuses past `MAX_DEPTH`.
+    fn nested<T>(
+        &mut self,
+        at: usize,
+        inner: impl FnOnce(&mut Self) -> Result<T, ParseError>,
+    ) -> Result<T, ParseError> {
+        if self.depth >= MAX_DEPTH {
+            return Err(ParseError {
+                column: at + 1,
+                message: format!("nested too deep: at most {MAX_DEPTH} levels of parentheses, functions and powers"),
+            });
+        }
+        self.depth += 1;
+        let out = inner(self);
+        self.depth -= 1;
+        out
+    }
+
+    /// `id`, or the size error once the graph is full.
+    fn checked(&self, id: Id) -> Result<Id, ParseError> {
+        if self.graph.nodes.len() > MAX_GRAPH_NODES {
+            return Err(self.error(too_large_message()));
+        }
+        Ok(id)
     }
 
     fn parse(mut self) -> Result<(Id, Variables), ParseError> {
@@ -672,10 +803,12 @@ impl<'a> Parser<'a> {
         loop {
             if self.eat('+') {
                 let r = self.product()?;
-                acc = self.graph.sum(acc, r);
+                let id = self.graph.sum(acc, r);
+                acc = self.checked(id)?;
             } else if self.eat('-') {
                 let r = self.product()?;
-                acc = self.graph.difference(acc, r);
+                let id = self.graph.difference(acc, r);
+                acc = self.checked(id)?;
             } else {
                 return Ok(acc);
             }
@@ -687,32 +820,42 @@ impl<'a> Parser<'a> {
         loop {
             if self.eat('*') {
                 let r = self.unary()?;
-                acc = self.graph.product(acc, r);
+                let id = self.graph.product(acc, r);
+                acc = self.checked(id)?;
             } else if self.eat('/') {
                 let r = self.unary()?;
-                acc = self.graph.quotient(acc, r);
+                let id = self.graph.quotient(acc, r);
+                acc = self.checked(id)?;
             } else {
                 return Ok(acc);
             }
         }
     }
 
+    /// Signs in a loop: "- - x" negates twice, innermost first, as the
+    /// recursive rule would.
     fn unary(&mut self) -> Result<Id, ParseError> {
-        if self.eat('-') {
-            let a = self.unary()?;
-            return Ok(self.graph.neg(a));
+        let mut minus = 0usize;
+        loop {
+            if self.eat('-') {
+                minus += 1;
+            } else if !self.eat('+') {
+                break;
+            }
         }
-        if self.eat('+') {
-            return self.unary();
+        let mut a = self.power()?;
+        for _ in 0..minus {
+            a = self.graph.neg(a);
         }
-        self.power()
+        self.checked(a)
     }
 
     fn power(&mut self) -> Result<Id, ParseError> {
         let base = self.atom()?;
         if self.eat('^') {
-            let exponent = self.unary()?;
-            return Ok(self.graph.power(base, exponent));
+            let exponent = self.nested(self.at - 1, Self::unary)?;
+            let id = self.graph.power(base, exponent);
+            return self.checked(id);
         }
         Ok(base)
     }
@@ -723,11 +866,13 @@ impl<'a> Parser<'a> {
         let Some(&c) = self.chars.get(self.at) else { return Err(self.expected(what)) };
         if c == '(' {
             self.at += 1;
-            let inner = self.sum()?;
-            if !self.eat(')') {
-                return Err(self.expected("\")\""));
-            }
-            return Ok(inner);
+            return self.nested(self.at - 1, |p| {
+                let inner = p.sum()?;
+                if !p.eat(')') {
+                    return Err(p.expected("\")\""));
+                }
+                Ok(inner)
+            });
         }
         if c.is_ascii_digit() || c == '.' {
             return self.number();
@@ -764,7 +909,7 @@ impl<'a> Parser<'a> {
             Ok(v) if v.is_finite() => Ok(self.graph.constant(v)),
             _ => {
                 self.at = start;
-                Err(self.error(format!("expected a number, found {text:?}")))
+                Err(self.error(format!("expected a number, found {}", crate::error::quote(&text))))
             }
         }
     }
@@ -779,11 +924,15 @@ impl<'a> Parser<'a> {
             if !self.eat('(') {
                 return Err(self.expected(&format!("\"(\" after {name}")));
             }
-            let arg = self.sum()?;
-            if !self.eat(')') {
-                return Err(self.expected("\")\""));
-            }
-            return Ok(self.graph.call(f, arg));
+            let arg = self.nested(start, |p| {
+                let arg = p.sum()?;
+                if !p.eat(')') {
+                    return Err(p.expected("\")\""));
+                }
+                Ok(arg)
+            })?;
+            let id = self.graph.call(f, arg);
+            return self.checked(id);
         }
         let var = |p: &mut Self, k: usize| p.graph.add(Node::Var(k));
         match name.as_str() {
@@ -802,7 +951,8 @@ impl<'a> Parser<'a> {
                     self.at = start;
                     let functions: Vec<&str> = Func::NAMED.iter().map(|(n, _)| *n).collect();
                     Err(self.error(format!(
-                        "unknown name {name:?}: expected x, y, x1..x{MAX_VARIABLES}, pi, e or a function ({})",
+                        "unknown name {}: expected x, y, x1..x{MAX_VARIABLES}, pi, e or a function ({})",
+                        crate::error::quote(&name),
                         functions.join(", ")
                     )))
                 }
@@ -888,6 +1038,62 @@ mod tests {
         // Found by `cargo fuzz run formula`: 10^111 is finite in f64 only,
         // and the kernel said `inf.0`.
         assert!(err(" 10^ 111").contains("not a finite f32"), "{}", err(" 10^ 111"));
+    }
+
+    #[test]
+    fn any_length_or_depth_gives_a_formula_or_a_one_line_error() {
+        let err = |text: &str| Formula::parse(text, None).unwrap_err();
+        let deep = |open: &str, n: usize| format!("{}x{}", open.repeat(n), ")".repeat(n));
+        // Past MAX_DEPTH: refused at the level that is one too deep.
+        let e = err(&deep("(", 100_000));
+        assert_eq!(e.column, MAX_DEPTH + 1, "{e}");
+        assert!(e.message.contains("nested too deep: at most 256 levels"), "{e}");
+        let e = err(&deep("sin(", 100_000));
+        assert_eq!(e.column, 4 * MAX_DEPTH + 1, "{e}");
+        let e = err(&vec!["x"; 100_000].join("^"));
+        assert!(e.message.contains("nested too deep"), "{e}");
+        // Signs are a loop: any number of them parse.
+        let f = Formula::parse(&format!("{}x + y", "-".repeat(100_001)), None).unwrap();
+        assert_eq!(f.value(&[2.0, 1.0]), -1.0);
+        // A 10 MB sum stops at the graph's bound, early.
+        let sum = vec!["x"; 5_000_000].join("+");
+        let t = std::time::Instant::now();
+        let e = err(&sum);
+        assert!(e.message.contains("too large"), "{e}");
+        assert!(t.elapsed().as_secs() < 10);
+        // Differentiation needs no deep stack either: a long chain of
+        // sums within the bound derives.
+        let chain = (0..2_000).map(|k| format!("{}*x", k + 1)).collect::<Vec<_>>().join(" + ");
+        let f = Formula::parse(&chain, None).unwrap();
+        let mut g = [0.0; 2];
+        f.gradient(&[1.0, 0.0], &mut g);
+        assert_eq!(g, [2_001_000.0, 0.0]);
+        // The kernel's size is bounded, with the limit named.
+        let e = err(&(0..1_000).map(|k| format!("{}*x^{}*y", k + 1, k % 5)).collect::<Vec<_>>().join("+"));
+        assert!(e.message.contains("at most 8192"), "{e}");
+        for e in [e, err(&deep("(", 1000)), err(&sum)] {
+            assert!(!e.to_string().contains('\n') && e.to_string().len() < 200, "{e}");
+        }
+    }
+
+    #[test]
+    fn the_deepest_formula_allowed_parses_on_a_small_stack() {
+        let text = format!("{}x{}", "sin((".repeat(MAX_DEPTH / 2), "))".repeat(MAX_DEPTH / 2));
+        let f = std::thread::Builder::new()
+            .stack_size(512 * 1024)
+            .spawn(move || Formula::parse(&text, None).map(|f| f.kernel_ops()))
+            .unwrap()
+            .join()
+            .unwrap();
+        assert!(f.is_ok(), "{f:?}");
+    }
+
+    #[test]
+    fn long_user_text_in_errors_is_quoted_and_cut() {
+        let e = Formula::parse(&format!("x + {}", "z".repeat(10_000)), None).unwrap_err().to_string();
+        assert!(e.len() < 400 && e.contains("more characters"), "{e}");
+        let e = Formula::parse("x + \u{1b}[31m", None).unwrap_err().to_string();
+        assert!(!e.chars().any(char::is_control), "{e}");
     }
 
     #[test]
