@@ -56,10 +56,19 @@ pub const MAX_QUOTED_CHARS: usize = 120;
 pub fn quoted(text: impl AsRef<std::ffi::OsStr>) -> String {
     let text = text.as_ref().to_string_lossy();
     let total = text.chars().count();
-    let kept: String = text.chars().take(MAX_QUOTED_CHARS).collect();
-    let escaped = format!("{kept:?}");
-    if total > MAX_QUOTED_CHARS {
-        format!("{}...\" ({} more characters)", &escaped[..escaped.len() - 1], total - MAX_QUOTED_CHARS)
+    // The cut counts the characters shown, escapes included: 120 control
+    // characters would otherwise show as 720 (each "\u{11}").
+    let (mut kept, mut shown) = (0, 0);
+    for c in text.chars() {
+        let width = format!("{:?}", String::from(c)).chars().count() - 2;
+        if shown + width > MAX_QUOTED_CHARS {
+            break;
+        }
+        (kept, shown) = (kept + 1, shown + width);
+    }
+    let escaped = format!("{:?}", text.chars().take(kept).collect::<String>());
+    if total > kept {
+        format!("{}...\" ({} more characters)", &escaped[..escaped.len() - 1], total - kept)
     } else {
         escaped
     }
@@ -91,6 +100,10 @@ mod tests {
         let shown = quoted(&long);
         assert!(shown.ends_with("...\" (5 more characters)"), "{shown}");
         assert_eq!(shown.chars().filter(|&c| c == 'x').count(), MAX_QUOTED_CHARS);
+        // Found by `cargo fuzz run starts_file`: escapes count towards the cut.
+        let shown = quoted("\u{11}".repeat(MAX_QUOTED_CHARS));
+        assert!(shown.chars().count() < MAX_QUOTED_CHARS + 40, "{shown}");
+        assert!(shown.ends_with(&format!("({} more characters)", MAX_QUOTED_CHARS - MAX_QUOTED_CHARS / 6)), "{shown}");
     }
 
     #[test]
