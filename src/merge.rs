@@ -109,10 +109,13 @@ fn bad(path: &Path, why: impl std::fmt::Display) -> Error {
     Error::Input(format!("{}: {why}", quoted(path)))
 }
 
-/// `text` cut to `MAX_QUOTED_CHARS` characters (for messages of other
-/// parts, such as the formula parser's, that may echo user text).
+/// `text` on one line (control characters escaped) and cut to
+/// `MAX_QUOTED_CHARS` characters: for messages of other parts, such as
+/// serde's or the formula parser's, that may echo user text.
 fn clip(text: &str) -> String {
     let max = crate::error::MAX_QUOTED_CHARS;
+    // serde's messages quote what the file held (an unknown variant's name).
+    let text = crate::error::one_line(text);
     let total = text.chars().count();
     if total <= max {
         return text.to_string();
@@ -153,9 +156,9 @@ pub(crate) fn read_shard(path: &Path, text: &str) -> Result<Shard> {
 fn parse_shard<'de, R: serde_json::de::Read<'de>>(path: &Path, de: &mut serde_json::Deserializer<R>) -> Result<Shard> {
     let not_a_report = |why: String| bad(path, format!("not a multistart JSON report ({why})"));
     let report: ShardReport = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
-        let key = e.path().to_string();
+        let key = key_text(e.path());
         let inner = clip(&e.into_inner().to_string());
-        if key == "." || key.is_empty() {
+        if key.is_empty() {
             not_a_report(inner)
         } else {
             bad(path, format!("not a multistart JSON report: {key}: {inner}"))
@@ -196,6 +199,31 @@ fn parse_shard<'de, R: serde_json::de::Read<'de>>(path: &Path, de: &mut serde_js
         }
     }
     Ok(Shard { path: path.to_path_buf(), report, surface, index: [k, n] })
+}
+
+/// The JSON key a parse error is at, as "config.lr" or "summary.basins[0]":
+/// keys the file made up (those merge does not read) quoted and cut, the
+/// whole cut too, as a tampered file may nest them deep.
+fn key_text(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for segment in path.iter() {
+        let name = match segment {
+            Segment::Seq { index } => {
+                out += &format!("[{index}]");
+                continue;
+            }
+            Segment::Map { key } => key.as_str(),
+            Segment::Enum { variant } => variant.as_str(),
+            Segment::Unknown => "?",
+        };
+        let plain = name.len() <= 40 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        if !out.is_empty() {
+            out.push('.');
+        }
+        out += &if plain { name.to_string() } else { quoted(name) };
+    }
+    clip(&out)
 }
 
 type Keyed<T> = std::result::Result<T, (&'static str, String)>;
