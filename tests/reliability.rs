@@ -11,6 +11,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
+mod common;
+use common::assert_partial_report;
+
 fn bin() -> PathBuf {
     assert_cmd::cargo::cargo_bin("multistart")
 }
@@ -384,15 +387,6 @@ fn long<'a>(extra: &[&'a str]) -> Vec<&'a str> {
     LONG.iter().chain(extra).copied().collect()
 }
 
-fn assert_partial_report(path: &Path) {
-    let j: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    assert_eq!(j["partial"], true);
-    let done = j["walkers_done"].as_u64().unwrap();
-    assert!(done > 0 && done < 1_000_000_000, "{done}");
-    let counted: u64 = j["basins"].as_array().unwrap().iter().map(|b| b["count"].as_u64().unwrap()).sum::<u64>()
-        + ["moving", "plateau", "escaped", "nonfinite"].iter().map(|k| j[k].as_u64().unwrap()).sum::<u64>();
-    assert_eq!(counted, done);
-}
 
 #[test]
 fn sigterm_and_sighup_stop_like_ctrl_c_with_their_exit_codes() {

@@ -32,3 +32,15 @@ pub fn has_gpu(test: &str) -> bool {
 #[allow(dead_code)]
 pub const PEAKS_FORMULA: &str =
     "3*(1-x)^2*exp(-x^2-(y+1)^2) - 10*(x/5 - x^3 - y^5)*exp(-x^2-y^2) - 1/3*exp(-(x+1)^2-y^2)";
+
+/// A JSON report written by a run a signal stopped: marked partial, and its
+/// counts add up to the walkers done (some, not all of a billion).
+pub fn assert_partial_report(path: &std::path::Path) {
+    let j: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert_eq!(j["partial"], true);
+    let done = j["walkers_done"].as_u64().unwrap();
+    assert!(done > 0 && done < 1_000_000_000, "{done}");
+    let counted: u64 = j["basins"].as_array().unwrap().iter().map(|b| b["count"].as_u64().unwrap()).sum::<u64>()
+        + ["moving", "plateau", "escaped", "nonfinite"].iter().map(|k| j[k].as_u64().unwrap()).sum::<u64>();
+    assert_eq!(counted, done);
+}
