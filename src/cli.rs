@@ -79,6 +79,9 @@ impl MapArgs {
                 "map places one walker per pixel: use --size WxH, not --walkers, --grid, --start or --starts",
             ));
         }
+        if r.shard.is_some() {
+            return Err(input("map draws every pixel of its grid in one run: --shard is for plain runs and merge"));
+        }
         let (cols, rows) = config::parse_grid(&self.size).map_err(|_| {
             input(format!("--size {}: expected WxH with whole numbers of at least 1, such as 800x800", self.size))
         })?;
@@ -429,7 +432,11 @@ impl RunArgs {
         for (flag, value) in given {
             let Some(v) = value else { continue };
             if !uses(flag) {
-                return Err(input(format!("{flag} {v}: --optimizer {} does not use it", self.optimizer.name())));
+                return Err(input(format!(
+                    "{flag} {}: --optimizer {} does not use it",
+                    crate::error::number(v),
+                    self.optimizer.name()
+                )));
             }
             match flag {
                 "--beta" => p.beta1 = v,

@@ -353,8 +353,11 @@ impl RunConfig {
                     )));
                 }
                 if let Some(p) = points.iter().find(|p| p.iter().any(|c| !c.is_finite() || c.abs() > MAX_COORDINATE)) {
-                    let text: Vec<String> = p.iter().map(|c| c.to_string()).collect();
-                    return Err(input(format!("start {}: expected finite coordinates", text.join(","))));
+                    let text: Vec<String> = p.iter().map(|&c| number(c)).collect();
+                    return Err(input(format!(
+                        "{source}: start {}: expected finite coordinates of at most {MAX_COORDINATE:e} in size",
+                        text.join(",")
+                    )));
                 }
             }
             Starts::Uniform => {}

@@ -85,7 +85,7 @@ pub fn quoted(text: impl AsRef<std::ffi::OsStr>) -> String {
     let text = text.as_ref().to_string_lossy();
     let plain = !text.is_empty()
         && text.chars().count() <= MAX_QUOTED_CHARS
-        && !text.chars().any(|c| c.is_control() || c.is_whitespace() || c == '"' || c == '\'');
+        && text.chars().all(|c| printable(c) && !c.is_whitespace() && c != '"' && c != '\'');
     if plain { text.into_owned() } else { quote(text.as_ref()) }
 }
 
@@ -96,16 +96,25 @@ pub fn number(v: f64) -> String {
     if plain.len() <= 16 { plain } else { format!("{v:e}") }
 }
 
-/// A whole message made safe for one terminal line: every control
-/// character (newline, escape codes) is written as an escape, so the
-/// binary's `error: ...` is one line whatever the input held.
+/// Whether a character shows as itself on a terminal: not a control
+/// character, nor an invisible one that reorders or hides text (bidi
+/// overrides such as U+202E, zero-width marks), as Rust's `escape_debug`
+/// decides.
+pub fn printable(c: char) -> bool {
+    matches!(c, '"' | '\'' | '\\') || c.escape_debug().count() == 1
+}
+
+/// A whole message made safe for one terminal line: every character that
+/// is not [`printable`] (newline, escape codes, bidi overrides) is written
+/// as an escape, so the binary's `error: ...` is one line whatever the
+/// input held, and shows what it holds.
 pub fn one_line(message: &str) -> String {
     let mut out = String::with_capacity(message.len());
     for c in message.chars() {
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
+        if printable(c) {
             out.push(c);
+        } else {
+            out.extend(c.escape_default());
         }
     }
     out
@@ -136,6 +145,8 @@ mod tests {
     fn one_line_leaves_no_control_character() {
         let line = one_line("bad path a\nb\r\x07\x1b[2J");
         assert!(!line.chars().any(char::is_control), "{line}");
+        assert_eq!(one_line("AMD \u{202e}CPYE"), "AMD \\u{202e}CPYE");
+        assert_eq!(quoted("a\u{202e}b"), "\"a\\u{202e}b\"");
         assert_eq!(line, "bad path a\\nb\\r\\u{7}\\u{1b}[2J");
     }
 }

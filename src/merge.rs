@@ -15,9 +15,9 @@ use std::path::{Path, PathBuf};
 use crate::basins::Summary;
 use crate::config::{Region, RunConfig, Starts};
 use crate::engine;
-use crate::error::{Error, Result, quoted};
+use crate::error::{Error, Result, number, quoted};
 use crate::report::{ConfigJson, Report};
-use crate::surface::{MAX_DIM, Surface};
+use crate::surface::{Kind, MAX_DIM, Surface};
 
 /// Largest shard report `merge` reads. A report holds each basin twice
 /// (the table's row and the summary's exact counts), pretty-printed: about
@@ -236,7 +236,7 @@ fn check_device(d: &DeviceJson) -> Keyed<()> {
         ));
     }
     for (k, text) in [("device.name", &d.name), ("device.api", &d.api)] {
-        if text.chars().count() > MAX_DEVICE_TEXT || text.chars().any(char::is_control) {
+        if text.chars().count() > MAX_DEVICE_TEXT || !text.chars().all(crate::error::printable) {
             return Err((
                 k,
                 format!(
@@ -356,6 +356,7 @@ fn check_summary(r: &ShardReport, config: &RunConfig) -> std::result::Result<(),
     let range = config.walker_range();
     let size = range.end - range.start;
     let [k, n] = r.shard.expect("checked");
+    let escape = config.escape_box();
     for (i, b) in sm.basins.iter().enumerate() {
         let key = |k: &str| format!("summary.basins[{i}].{k}");
         if b.point.len() != dim {
@@ -369,6 +370,23 @@ fn check_summary(r: &ShardReport, config: &RunConfig) -> std::result::Result<(),
         }
         if !b.point.iter().chain(&b.eigenvalues).chain([&b.f]).all(|v| v.is_finite()) {
             return Err((key("point"), "expected finite coordinates, f and eigenvalues".into()));
+        }
+        // A basin is a critical point a walker reached: inside the escape
+        // box, f the surface's value there, the kind its eigenvalues' signs.
+        if b.point.iter().zip(&escape.axes).any(|(c, a)| *c < a[0] || *c > a[1]) {
+            return Err((key("point"), "outside the run's escape box: no walker ends there".into()));
+        }
+        let f = config.surface.value(&b.point);
+        if !((b.f - f).abs() <= 1e-9 * (1.0 + f.abs())) {
+            return Err((key("f"), format!("{} is not the surface's value at the point ({})", number(b.f), number(f))));
+        }
+        let kind = match (b.eigenvalues.iter().all(|&e| e > 0.0), b.eigenvalues.iter().all(|&e| e < 0.0)) {
+            (true, _) => Kind::Minimum,
+            (_, true) => Kind::Maximum,
+            _ => Kind::Saddle,
+        };
+        if b.kind != kind {
+            return Err((key("kind"), format!("{} with these eigenvalues is a {}", b.kind.name(), kind.name())));
         }
         if b.count == 0 || b.count > size {
             return Err((

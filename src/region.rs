@@ -101,7 +101,10 @@ impl Region {
     pub(crate) fn validate(&self) -> Result<()> {
         let v = self.as_array();
         if v.iter().any(|c| !c.is_finite() || c.abs() > MAX_COORDINATE) {
-            return Err(input(format!("--region {}: every edge must be a finite number", fmt_region(&v))));
+            return Err(input(format!(
+                "--region {}: every edge must be a finite number of at most {MAX_COORDINATE:e} in size",
+                fmt_region(&v)
+            )));
         }
         if self.axes.iter().any(|a| a[0] >= a[1]) {
             return Err(input(format!(

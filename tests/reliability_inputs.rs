@@ -360,3 +360,11 @@ fn starts_file_cell_of_great_length_is_cut() {
     let line = starts_refused(text.as_bytes(), "row 2, column y");
     assert!(line.contains("more characters"), "{line}");
 }
+
+#[test]
+fn basins_no_run_can_produce_are_refused() {
+    merge_refuses(|b| b["summary"]["basins"][0]["point"] = json!([1e300, -1e300]), "outside the run's escape box");
+    merge_refuses(|b| b["summary"]["basins"][0]["f"] = json!(1e308), "is not the surface's value at the point");
+    merge_refuses(|b| b["summary"]["basins"][0]["eigenvalues"] = json!([-1e300, -5.0]), "is a maximum");
+    merge_refuses(|b| b["summary"]["basins"][0]["kind"] = json!("saddle"), "saddle with these eigenvalues");
+}

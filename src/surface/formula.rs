@@ -272,7 +272,10 @@ impl Formula {
         }) {
             return Err(ParseError {
                 column: 1,
-                message: format!("a constant part of the formula is {bad}, not a finite f32 (at most 3.4e38)"),
+                message: format!(
+                    "a constant part of the formula is {}, not a finite f32 (at most 3.4e38)",
+                    crate::error::number(bad)
+                ),
             });
         }
         // Whole powers become shared products: x^2 is computed once for
