@@ -377,7 +377,9 @@ fn check_summary(r: &ShardReport, config: &RunConfig) -> std::result::Result<(),
             return Err((key("point"), "outside the run's escape box: no walker ends there".into()));
         }
         let f = config.surface.value(&b.point);
-        if !((b.f - f).abs() <= 1e-9 * (1.0 + f.abs())) {
+        // False for a NaN value too.
+        let matches = (b.f - f).abs() <= 1e-9 * (1.0 + f.abs());
+        if !matches {
             return Err((key("f"), format!("{} is not the surface's value at the point ({})", number(b.f), number(f))));
         }
         let kind = match (b.eigenvalues.iter().all(|&e| e > 0.0), b.eigenvalues.iter().all(|&e| e < 0.0)) {
