@@ -836,3 +836,35 @@ fn clap_errors_do_not_echo_a_huge_argument() {
         assert!(err.len() < 800, "a {}-byte message", err.len());
     }
 }
+
+#[test]
+fn a_file_of_someone_elses_is_not_replaced_though_its_folder_is_writable() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let theirs = dir.path().join("theirs.json");
+    std::fs::write(&theirs, "keep\n").unwrap();
+    std::fs::set_permissions(&theirs, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let root = std::fs::metadata("/proc/self").unwrap().uid() == 0;
+    let out = if root {
+        // As user nobody (util-linux's setpriv), the file is root's.
+        Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(bin())
+            .args(QUICK)
+            .args(["--json", "theirs.json"])
+            .current_dir(dir.path())
+            .env("XDG_RUNTIME_DIR", dir.path())
+            .output()
+            .unwrap()
+    } else {
+        // Not root: our own file made read-only stands in for another's.
+        std::fs::set_permissions(&theirs, std::fs::Permissions::from_mode(0o444)).unwrap();
+        run(dir.path(), &quick(&["--json", "theirs.json"]).iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    assert_one_error_line("someone else's file", &out);
+    assert!(stderr_of(&out).contains("not overwritten"), "{}", stderr_of(&out));
+    assert_eq!(std::fs::read_to_string(&theirs).unwrap(), "keep\n");
+    assert_eq!(std::fs::metadata(&theirs).unwrap().uid(), std::fs::metadata("/proc/self").unwrap().uid());
+    no_temporaries(dir.path());
+}
