@@ -105,8 +105,8 @@ pub struct CriticalArgs {
     /// Region to search XMIN,XMAX,YMIN,YMAX [default: the surface's].
     #[arg(long, allow_hyphen_values = true, value_name = "XMIN,XMAX,YMIN,YMAX")]
     pub region: Option<String>,
-    /// Newton starts per side of the search grid.
-    #[arg(long, default_value_t = crate::critical::DEFAULT_GRID)]
+    /// Newton starts per side of the search grid: N, or NxN as the run's --grid.
+    #[arg(long, value_parser = config::parse_square_side, default_value_t = crate::critical::DEFAULT_GRID)]
     pub grid: u32,
     /// Write the points as JSON.
     #[arg(long, value_name = "FILE")]
@@ -155,7 +155,7 @@ pub enum SweepParam {
 #[derive(Debug, Args)]
 pub struct SweepArgs {
     /// The parameter to vary.
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, ignore_case = true)]
     pub param: SweepParam,
     /// Its values, comma-separated.
     #[arg(long, value_delimiter = ',', required = true, allow_hyphen_values = true)]
@@ -226,10 +226,10 @@ pub struct BenchArgs {
     #[arg(long, value_delimiter = ',', value_parser = config::parse_count, default_value = "1e3,1e4,1e5,1e6,1e7")]
     pub walkers: Vec<u64>,
     /// Steps per walker (every step runs: tol 0).
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, value_parser = config::parse_steps, default_value_t = 1000)]
     pub steps: u32,
     /// Timed runs per size, after one warm-up.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, value_parser = config::parse_steps, default_value_t = 5)]
     pub runs: u32,
     /// Skip a size whose runs are predicted to take longer than this, in seconds.
     #[arg(long, default_value_t = 120.0, allow_hyphen_values = true)]
@@ -316,7 +316,7 @@ pub struct RunArgs {
     #[arg(long, value_parser = config::parse_count)]
     pub walkers: Option<u64>,
     /// Gradient steps per walker (the budget).
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, value_parser = config::parse_steps, default_value_t = 1000)]
     pub steps: u32,
     /// Learning rate [default: the surface's: 0.01, 0.002 for rastrigin, 0.001 for rosenbrock].
     #[arg(long, allow_hyphen_values = true)]
@@ -331,7 +331,7 @@ pub struct RunArgs {
     #[arg(long, allow_hyphen_values = true, value_name = "XMIN,XMAX,YMIN,YMAX")]
     pub region: Option<String>,
     /// How starts are placed in the region.
-    #[arg(long, value_enum, default_value_t = StartsKind::Uniform)]
+    #[arg(long, value_enum, ignore_case = true, default_value_t = StartsKind::Uniform)]
     pub starts: StartsKind,
     /// Lattice for grid starts, such as 800x800 (implies --starts grid).
     #[arg(long, value_name = "WxH")]
@@ -343,9 +343,9 @@ pub struct RunArgs {
     #[arg(long, value_name = "PATH", conflicts_with_all = ["walkers", "grid"])]
     pub starts_file: Option<PathBuf>,
     /// f32 is the GPU's arithmetic (mirrored on the CPU); f64 is the CPU reference.
-    #[arg(long, value_enum, default_value_t = Precision::F32)]
+    #[arg(long, value_enum, ignore_case = true, default_value_t = Precision::F32)]
     pub precision: Precision,
-    #[arg(long, value_enum, default_value_t = Optimizer::Gd)]
+    #[arg(long, value_enum, ignore_case = true, default_value_t = Optimizer::Gd)]
     pub optimizer: Optimizer,
     /// Momentum and Nesterov's beta, Adam's beta1 [default: 0.9].
     #[arg(long, alias = "beta1", allow_hyphen_values = true)]
@@ -363,7 +363,7 @@ pub struct RunArgs {
     #[arg(long, allow_hyphen_values = true)]
     pub damping: Option<f64>,
     /// auto: a hardware GPU if there is one, else the CPU engine.
-    #[arg(long, value_enum, default_value_t = Backend::Auto)]
+    #[arg(long, value_enum, ignore_case = true, default_value_t = Backend::Auto)]
     pub backend: Backend,
     /// GPU adapter whose name contains this text (see `multistart devices`).
     #[arg(long, value_name = "TEXT")]
@@ -378,7 +378,7 @@ pub struct RunArgs {
     #[arg(long, value_parser = config::parse_count)]
     pub chunk: Option<u64>,
     /// Most steps in one GPU dispatch.
-    #[arg(long, default_value_t = 250)]
+    #[arg(long, value_parser = config::parse_steps, default_value_t = 250)]
     pub steps_per_dispatch: u32,
     /// Write the report as JSON.
     #[arg(long, value_name = "FILE")]
@@ -390,13 +390,13 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub csv_endpoints: Option<PathBuf>,
     /// Record the paths of the first K walkers (or those of --walker-ids).
-    #[arg(long, value_name = "K")]
+    #[arg(long, value_parser = config::parse_count, value_name = "K")]
     pub trajectories: Option<u64>,
     /// Walkers whose paths to record, comma-separated indices.
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
     pub walker_ids: Vec<u64>,
     /// Record a trajectory point every M steps.
-    #[arg(long, default_value_t = 10, value_name = "M")]
+    #[arg(long, value_parser = config::parse_steps, default_value_t = 10, value_name = "M")]
     pub every: u32,
     /// Write the recorded paths as CSV: walker, step, x, y, f.
     #[arg(long, value_name = "FILE")]

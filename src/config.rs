@@ -592,6 +592,23 @@ pub fn parse_count(text: &str) -> Result<u64, String> {
     }
 }
 
+/// Parses a step count (or any 32-bit count) in the same spellings as
+/// `parse_count`: "1000", "1_000", "1e3".
+pub fn parse_steps(text: &str) -> Result<u32, String> {
+    let n = parse_count(text).map_err(|_| format!("{} is not a whole number", quoted(text)))?;
+    u32::try_from(n).map_err(|_| format!("{} is above the most, {}", quoted(text), u32::MAX))
+}
+
+/// Parses the side of a square grid: "64", "1e3", or "64x64" as `--grid`
+/// writes a lattice.
+pub fn parse_square_side(text: &str) -> Result<u32, String> {
+    match text.split_once(['x', 'X']) {
+        Some((w, h)) if w.trim() == h.trim() => parse_steps(w.trim()),
+        Some(_) => Err(format!("{} is not square: expected N or NxN", quoted(text))),
+        None => parse_steps(text),
+    }
+}
+
 /// The nearest square lattice to `walkers`: side = round(sqrt(walkers)).
 pub fn nearest_square(walkers: u64) -> (u32, u32) {
     let side = ((walkers as f64).sqrt().round() as u32).max(1);

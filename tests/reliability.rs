@@ -655,7 +655,7 @@ fn messages_are_one_line_without_control_characters() {
 fn clap_errors_keep_the_valid_values_and_the_suggestion_on_one_line() {
     let dir = tempfile::tempdir().unwrap();
     let cases: [(&[&str], &[&str]); 4] = [
-        (&["--backend", "GPU"], &["invalid value 'GPU'", "[possible values: auto, cpu, gpu]"]),
+        (&["--backend", "gpus"], &["invalid value 'gpus'", "[possible values: auto, cpu, gpu]"]),
         (
             &["--optimzer", "adam"],
             &["unexpected argument '--optimzer'", "tip: a similar argument exists: '--optimizer'"],
@@ -867,4 +867,33 @@ fn a_file_of_someone_elses_is_not_replaced_though_its_folder_is_writable() {
     assert_eq!(std::fs::read_to_string(&theirs).unwrap(), "keep\n");
     assert_eq!(std::fs::metadata(&theirs).unwrap().uid(), std::fs::metadata("/proc/self").unwrap().uid());
     no_temporaries(dir.path());
+}
+
+#[test]
+fn counts_take_one_syntax_and_enums_one_case_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    // The same table whatever the spelling of the counts and the case of the names.
+    let plain = run(dir.path(), &["--walkers", "2000", "--steps", "1000", "--backend", "cpu", "--quiet"]);
+    let spelled =
+        run(dir.path(), &["--walkers", "2e3", "--steps", "1e3", "--backend", "CPU", "--surface", "Peaks", "-q"]);
+    let table = |o: &Output| {
+        let text = String::from_utf8_lossy(&o.stdout).into_owned();
+        text.lines().filter(|l| !l.contains("wall")).collect::<Vec<_>>().join("\n")
+    };
+    assert_eq!(plain.status.code(), Some(0), "{}", stderr_of(&plain));
+    assert_eq!(spelled.status.code(), Some(0), "{}", stderr_of(&spelled));
+    assert_eq!(table(&plain), table(&spelled));
+    let critical = run(dir.path(), &["critical", "--grid", "32x32"]);
+    assert_eq!(critical.status.code(), Some(0), "{}", stderr_of(&critical));
+    assert!(String::from_utf8_lossy(&critical.stdout).contains("32x32 grid"));
+    for (args, needle) in [
+        (&["--steps", "1e10"][..], "above the most"),
+        (&["--every", "1.5"], "not a whole number"),
+        (&["critical", "--grid", "32x16"], "not square"),
+    ] {
+        let out = run(dir.path(), args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert_one_error_line("counts", &out);
+        assert!(stderr_of(&out).contains(needle), "{args:?}: {}", stderr_of(&out));
+    }
 }
