@@ -216,7 +216,7 @@ impl Outputs {
 pub fn check_output_paths(named: &[(&str, &Option<PathBuf>)], inputs: &[PathBuf]) -> Result<()> {
     let outputs: Vec<(&str, &Path)> = named.iter().filter_map(|(flag, p)| p.as_deref().map(|p| (*flag, p))).collect();
     let inputs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
-    crate::output::check(&outputs, &inputs).map(drop)
+    crate::output::check(&outputs, &inputs)
 }
 
 /// Which walkers to follow, and how often to record them.

@@ -183,9 +183,8 @@ impl Identity {
 
 /// Checks every output of a command before it starts: each can be written
 /// (see [`Target::resolve`]), no two name the same file, and none names
-/// one of `inputs`, the files the command reads. Returns the targets in
-/// the order given.
-pub fn check(outputs: &[(&str, &Path)], inputs: &[&Path]) -> Result<Vec<Target>> {
+/// one of `inputs`, the files the command reads.
+pub fn check(outputs: &[(&str, &Path)], inputs: &[&Path]) -> Result<()> {
     let mut targets: Vec<(&str, &Path, Target)> = Vec::new();
     let read: Vec<(&Path, Identity)> = inputs.iter().map(|p| (*p, Identity::of(p))).collect();
     for &(flag, path) in outputs {
@@ -227,7 +226,7 @@ pub fn check(outputs: &[(&str, &Path)], inputs: &[&Path]) -> Result<Vec<Target>>
             ))
         })?;
     }
-    Ok(targets.into_iter().map(|(_, _, t)| t).collect())
+    Ok(())
 }
 
 fn is_null(path: &Path) -> bool {
