@@ -3,14 +3,14 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use multistart::basins::{BasinParams, Summary};
-use multistart::config::{Precision, RunConfig};
 use multistart::engine::Engine;
 use multistart::engine::cpu::CpuEngine;
 use multistart::engine::simd::InstructionSet;
+use multistart::problem::{Precision, Problem};
 use multistart::surface::Surface;
 
-fn config(walkers: u64, precision: Precision) -> RunConfig {
-    RunConfig { walkers, steps: 100, tol: 0.0, precision, ..RunConfig::new(Surface::Peaks) }
+fn config(walkers: u64, precision: Precision) -> Problem {
+    Problem { walkers, steps: 100, tol: 0.0, precision, ..Problem::new(Surface::Peaks) }
 }
 
 fn descent(c: &mut Criterion) {
@@ -31,7 +31,7 @@ fn descent(c: &mut Criterion) {
 
 fn clustering(c: &mut Criterion) {
     // The size: a million endpoints of the default job (target 1e7 endpoints/s).
-    let cfg = RunConfig { walkers: 1_000_000, ..RunConfig::new(Surface::Peaks) };
+    let cfg = Problem { walkers: 1_000_000, ..Problem::new(Surface::Peaks) };
     let endpoints = CpuEngine::new().descend(&cfg, 0..cfg.walkers).unwrap();
     let params = BasinParams::new(&cfg);
     let mut group = c.benchmark_group("basins");

@@ -61,14 +61,14 @@ pub struct BasinParams {
 }
 
 impl BasinParams {
-    pub fn new(config: &crate::config::RunConfig) -> Self {
+    pub fn new(config: &crate::problem::Problem) -> Self {
         BasinParams {
             surface: config.surface.clone(),
             settle_tol: config.settle_tol(),
             cluster_radius: config.cluster_radius,
             epsilon: match config.precision {
-                crate::config::Precision::F32 => f32::EPSILON as f64,
-                crate::config::Precision::F64 => f64::EPSILON,
+                crate::problem::Precision::F32 => f32::EPSILON as f64,
+                crate::problem::Precision::F64 => f64::EPSILON,
             },
         }
     }

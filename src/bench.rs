@@ -8,13 +8,14 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::config::{Precision, RunConfig, check_output_paths};
 use crate::engine::Engine;
 use crate::engine::cpu::{CpuEngine, cpu_model};
 use crate::engine::gpu::{AdapterChoice, GpuContext, GpuEngine};
 use crate::engine::simd::InstructionSet;
 use crate::error::{Error, Result, input};
 use crate::output::Batch;
+use crate::output::check_named;
+use crate::problem::{Precision, Problem};
 use crate::report::thousands;
 use crate::surface::Surface;
 
@@ -38,7 +39,7 @@ pub struct BenchConfig {
 
 impl BenchConfig {
     pub fn validate(self) -> Result<Self> {
-        if self.walkers.is_empty() || self.walkers.iter().any(|&w| w == 0 || w > crate::config::MAX_WALKERS) {
+        if self.walkers.is_empty() || self.walkers.iter().any(|&w| w == 0 || w > crate::problem::MAX_WALKERS) {
             return Err(input("--walkers: expected a list of counts from 1 to 2^40, such as 1e3,1e4,1e5"));
         }
         if self.steps == 0 {
@@ -50,7 +51,7 @@ impl BenchConfig {
         if !(self.max_seconds.is_finite() && self.max_seconds > 0.0) {
             return Err(input(format!("--max-seconds {}: expected a finite number above 0", self.max_seconds)));
         }
-        check_output_paths(&[("--json", &self.json), ("--csv", &self.csv), ("--markdown", &self.markdown)], &[])?;
+        check_named(&[("--json", &self.json), ("--csv", &self.csv), ("--markdown", &self.markdown)], &[])?;
         Ok(self)
     }
 }
@@ -303,8 +304,8 @@ pub fn run(b: &BenchConfig) -> Result<BenchReport> {
     })
 }
 
-fn config(b: &BenchConfig, walkers: u64, precision: Precision) -> RunConfig {
-    RunConfig { walkers, steps: b.steps, tol: 0.0, precision, ..RunConfig::new(b.surface.clone()) }
+fn config(b: &BenchConfig, walkers: u64, precision: Precision) -> Problem {
+    Problem { walkers, steps: b.steps, tol: 0.0, precision, ..Problem::new(b.surface.clone()) }
 }
 
 fn median(sorted: &[f64]) -> f64 {

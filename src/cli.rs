@@ -4,9 +4,12 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::config::{self, Backend, Optimizer, Outputs, Precision, Region, RunConfig, Starts, TrajectorySpec};
+use crate::config::{self, Outputs, RunConfig};
 use crate::error::{Result, input};
+use crate::plan::{Backend, Plan};
+use crate::problem::{Optimizer, OptimizerParams, Precision, Problem, Region, Starts};
 use crate::surface::Surface;
+use crate::trajectories::TrajectorySpec;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -132,11 +135,11 @@ impl CriticalArgs {
             None => surface.default_region(),
         };
         // The run's checks, applied to this region.
-        RunConfig { region: region.clone(), ..RunConfig::new(surface.clone()) }.validate()?;
+        Problem { region: region.clone(), ..Problem::new(surface.clone()) }.validate()?;
         if !(4..=1024).contains(&self.grid) {
             return Err(input(format!("--grid {}: expected 4 to 1024 starts per side", self.grid)));
         }
-        config::check_output_paths(&[("--json", &self.json), ("--csv", &self.csv)], &[])?;
+        crate::output::check_named(&[("--json", &self.json), ("--csv", &self.csv)], &[])?;
         Ok((surface, region))
     }
 }
@@ -183,7 +186,7 @@ impl SweepArgs {
         let mut base = self.run.into_config()?;
         base.outputs.png = png;
         base.outputs.csv_basins = csv;
-        config::check_output_paths(
+        crate::output::check_named(
             &[("--json", &base.outputs.json), ("--csv", &base.outputs.csv_basins), ("--png", &base.outputs.png)],
             &base.outputs.inputs,
         )?;
@@ -191,27 +194,28 @@ impl SweepArgs {
             .iter()
             .map(|&v| {
                 let mut c = base.clone();
+                let p = &mut c.problem;
                 match self.param {
-                    SweepParam::Lr => c.lr = v,
-                    SweepParam::Tol => c.tol = v,
+                    SweepParam::Lr => p.lr = v,
+                    SweepParam::Tol => p.tol = v,
                     SweepParam::Beta
-                        if matches!(c.optimizer, Optimizer::Momentum | Optimizer::Nesterov | Optimizer::Adam) =>
+                        if matches!(p.optimizer, Optimizer::Momentum | Optimizer::Nesterov | Optimizer::Adam) =>
                     {
-                        c.optimizer_params.beta1 = v
+                        p.optimizer_params.beta1 = v
                     }
-                    SweepParam::Damping if c.optimizer == Optimizer::Newton => c.optimizer_params.damping = v,
+                    SweepParam::Damping if p.optimizer == Optimizer::Newton => p.optimizer_params.damping = v,
                     SweepParam::Beta | SweepParam::Damping => {
                         return Err(input(format!(
                             "--param {}: --optimizer {} does not use it",
                             if self.param == SweepParam::Beta { "beta" } else { "damping" },
-                            c.optimizer.name()
+                            p.optimizer.name()
                         )));
                     }
                     SweepParam::Steps => {
                         if !(v >= 1.0 && v.fract() == 0.0 && v <= u32::MAX as f64) {
                             return Err(input(format!("--values: steps {v} is not a whole number of at least 1")));
                         }
-                        c.steps = v as u32;
+                        p.steps = v as u32;
                     }
                 }
                 Ok((v, c.validate()?))
@@ -412,9 +416,9 @@ pub struct RunArgs {
 impl RunArgs {
     /// The optimizer's parameters: its defaults, with the flags given; a
     /// flag the optimizer does not use is refused rather than ignored.
-    fn optimizer_params(&self) -> Result<config::OptimizerParams> {
+    fn optimizer_params(&self) -> Result<OptimizerParams> {
         use Optimizer as O;
-        let mut p = config::OptimizerParams::defaults(self.optimizer);
+        let mut p = OptimizerParams::defaults(self.optimizer);
         let uses = |flag: &str| match flag {
             "--beta" => matches!(self.optimizer, O::Momentum | O::Nesterov | O::Adam),
             "--beta2" => self.optimizer == O::Adam,
@@ -451,28 +455,31 @@ impl RunArgs {
     /// Plain arguments -> validated configuration. Reads the starts file.
     pub fn into_config(self) -> Result<RunConfig> {
         let mut c = RunConfig::new(self.surface.surface()?);
+        let p = &mut c.problem;
         if let Some(text) = &self.region {
-            c.region = Region::parse(text, c.surface.dim())?;
+            p.region = Region::parse(text, p.surface.dim())?;
         }
-        c.walkers = self.walkers.unwrap_or(c.walkers);
-        c.steps = self.steps;
-        c.lr = self.lr.unwrap_or(c.lr);
-        c.tol = self.tol;
-        c.seed = self.seed;
-        c.precision = self.precision;
-        c.optimizer = self.optimizer;
-        c.optimizer_params = self.optimizer_params()?;
-        c.backend = self.backend;
+        p.walkers = self.walkers.unwrap_or(p.walkers);
+        p.steps = self.steps;
+        p.lr = self.lr.unwrap_or(p.lr);
+        p.tol = self.tol;
+        p.seed = self.seed;
+        p.precision = self.precision;
+        p.optimizer = self.optimizer;
+        p.optimizer_params = self.optimizer_params()?;
+        p.bound = self.bound;
+        p.cluster_radius = self.cluster_radius;
         if self.adapter.is_some() && self.backend == Backend::Cpu {
             return Err(input("--adapter chooses a GPU adapter; --backend cpu uses none"));
         }
-        c.adapter = self.adapter;
-        c.bound = self.bound;
-        c.cluster_radius = self.cluster_radius;
-        c.chunk = self.chunk;
+        c.plan = Plan {
+            backend: self.backend,
+            adapter: self.adapter.clone(),
+            chunk: self.chunk,
+            steps_per_dispatch: self.steps_per_dispatch,
+            shard: self.shard,
+        };
         c.quiet = self.quiet;
-        c.shard = self.shard;
-        c.steps_per_dispatch = self.steps_per_dispatch;
         c.outputs = Outputs {
             json: self.json,
             csv_basins: self.csv_basins,
@@ -481,35 +488,34 @@ impl RunArgs {
             png: None,
             inputs: self.starts_file.iter().cloned().collect(),
         };
-        c.starts = if let Some(text) = &self.start {
-            let point = config::parse_point("--start", text, c.surface.dim())?;
-            c.walkers = 1;
+        let p = &mut c.problem;
+        p.starts = if let Some(text) = &self.start {
+            let point = config::parse_point("--start", text, p.surface.dim())?;
+            p.walkers = 1;
             Starts::Points { source: format!("start {text}"), points: vec![point] }
         } else if let Some(path) = &self.starts_file {
             if self.starts == StartsKind::Grid {
                 return Err(input("--starts-file and --starts grid exclude each other"));
             }
             let points = crate::starts::read_starts_file(path)?;
-            let starts = Starts::Points { source: format!("file {}", path.display()), points };
-            if let Starts::Points { points, .. } = &starts {
-                c.walkers = points.len() as u64;
-            }
-            starts
+            p.walkers = points.len() as u64;
+            Starts::Points { source: format!("file {}", path.display()), points }
         } else if let Some(text) = &self.grid {
             let (cols, rows) = config::parse_grid(text)?;
             let cells = cols as u64 * rows as u64;
             if self.walkers.is_some_and(|w| w != cells) {
-                return Err(input(format!("--grid {text} gives {cells} walkers, but --walkers says {}", c.walkers)));
+                return Err(input(format!("--grid {text} gives {cells} walkers, but --walkers says {}", p.walkers)));
             }
-            c.walkers = cells;
+            p.walkers = cells;
             Starts::Grid { cols, rows }
         } else if self.starts == StartsKind::Grid {
-            let (cols, rows) = config::nearest_square(c.walkers);
-            c.walkers = cols as u64 * rows as u64;
+            let (cols, rows) = config::nearest_square(p.walkers);
+            p.walkers = cols as u64 * rows as u64;
             Starts::Grid { cols, rows }
         } else {
             Starts::Uniform
         };
+        let walkers = p.walkers;
         // After the starts, which may set the walker count: the first K
         // walkers are listed only once K is known to be small enough.
         if self.trajectories.is_some() && !self.walker_ids.is_empty() {
@@ -518,10 +524,10 @@ impl RunArgs {
         c.trajectories = match (self.trajectories, self.walker_ids.is_empty()) {
             (None, true) => None,
             (Some(k), true) => {
-                if k > c.walkers.min(config::MAX_TRAJECTORIES) {
+                if k > walkers.min(config::MAX_TRAJECTORIES) {
                     return Err(input(format!(
                         "--trajectories {k}: expected 1 to {} (the walkers, at most {})",
-                        c.walkers.min(config::MAX_TRAJECTORIES),
+                        walkers.min(config::MAX_TRAJECTORIES),
                         config::MAX_TRAJECTORIES
                     )));
                 }

@@ -10,10 +10,12 @@ use crate::cli::CriticalArgs;
 use crate::config::RunConfig;
 use crate::engine::{self, Engine, gpu};
 use crate::error::{Error, Result};
+use crate::interrupt;
 use crate::output::Batch;
+use crate::pipeline::{self, Chunk, Outcome, Sink};
 use crate::report::{self, Report, plot, thousands};
-use crate::run::{Outcome, run};
 use crate::trajectories::{self, TrajectoryPoint};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// How a command ended: with everything done, or stopped early by a signal
 /// (its outputs written and marked partial).
@@ -38,7 +40,40 @@ struct Done {
     labels: Vec<Label>,
 }
 
+/// A progress bar on stderr that shows itself once a run has taken a
+/// second, and only on a terminal (indicatif hides it otherwise).
+struct Progress {
+    bar: ProgressBar,
+    shown: bool,
+    since: Instant,
+}
+
+impl Progress {
+    fn new(walkers: u64, enabled: bool) -> Self {
+        let bar = ProgressBar::with_draw_target(Some(walkers), ProgressDrawTarget::hidden());
+        let style = ProgressStyle::with_template(
+            "{bar:32} {human_pos}/{human_len} walkers  {msg}  {elapsed} elapsed, ETA {eta}",
+        )
+        .expect("valid template");
+        bar.set_style(style);
+        Progress { bar, shown: !enabled, since: Instant::now() }
+    }
+}
+
+impl Sink for Progress {
+    fn chunk(&mut self, chunk: &Chunk) -> Result<()> {
+        if !self.shown && self.since.elapsed().as_secs_f64() > 1.0 {
+            self.bar.set_draw_target(ProgressDrawTarget::stderr());
+            self.shown = true;
+        }
+        self.bar.set_position(chunk.walkers_done);
+        self.bar.set_message(format!("{:.2e} walker-steps/s", chunk.walker_steps as f64 / chunk.descent_s.max(1e-9)));
+        Ok(())
+    }
+}
+
 /// Runs `config` on `engine` and stages the files it asks for in `batch`.
+/// A signal stops it after the current chunk.
 fn execute(
     config: &RunConfig,
     engine: &mut dyn Engine,
@@ -46,27 +81,37 @@ fn execute(
     keep_labels: bool,
     batch: &mut Batch,
 ) -> Result<Done> {
+    let (problem, plan) = (&config.problem, &config.plan);
     let mut endpoints_csv =
-        config.outputs.csv_endpoints.as_deref().map(|p| report::EndpointsWriter::create(p, config)).transpose()?;
+        config.outputs.csv_endpoints.as_deref().map(|p| report::EndpointsWriter::create(p, problem)).transpose()?;
     let mut labels = Vec::new();
-    let mut outcome = run(config, engine, started, &mut |endpoints, chunk_labels| {
-        if let Some(writer) = endpoints_csv.as_mut() {
-            writer.write_chunk(endpoints, chunk_labels)?;
-        }
-        if keep_labels {
-            labels.extend_from_slice(chunk_labels);
-        }
+    let mut keep = |chunk: &Chunk| {
+        labels.extend_from_slice(chunk.labels);
         Ok(())
-    })?;
+    };
+    let range = plan.walker_range(problem.walkers);
+    let mut progress = Progress::new(range.end - range.start, !config.quiet);
+    let mut sinks: Vec<&mut dyn Sink> = vec![&mut progress];
+    if let Some(writer) = endpoints_csv.as_mut() {
+        sinks.push(writer);
+    }
+    if keep_labels {
+        sinks.push(&mut keep);
+    }
+    let mut outcome = pipeline::run(problem, plan, engine, &mut sinks, &interrupt::requested)?;
+    drop(sinks);
+    progress.bar.finish_and_clear();
+    // Device set-up counts too.
+    outcome.timing.total_s = started.elapsed().as_secs_f64();
     let trajectories = match &config.trajectories {
         Some(spec) if !outcome.partial => {
-            let (points, stopped) = trajectories::record(config, engine, spec, &crate::interrupt::requested)?;
+            let (points, stopped) = trajectories::record(problem, engine, spec, &interrupt::requested)?;
             outcome.partial |= stopped;
             points
         }
         _ => Vec::new(),
     };
-    let report = Report::new(config, engine.device(), &outcome);
+    let report = Report::new(problem, plan, engine.device(), &outcome);
     let o = &config.outputs;
     if let Some(path) = &o.json {
         report::write_json(batch, path, &report)?;
@@ -93,7 +138,7 @@ fn report_ids(summary: &Summary) -> Vec<usize> {
 }
 
 fn engine_for(config: &RunConfig) -> Result<Box<dyn Engine>> {
-    let (engine, notice) = engine::select(config)?;
+    let (engine, notice) = engine::select(&config.problem, &config.plan)?;
     if let Some(notice) = notice.filter(|_| !config.quiet) {
         eprintln!("{notice}");
     }
@@ -137,15 +182,16 @@ pub fn map(config: &RunConfig, started: Instant) -> Result<Completion> {
         eprintln!("note: interrupted before every pixel was done: no picture written");
         return Ok(completion);
     }
-    let crate::config::Starts::Grid { cols, rows } = config.starts else { unreachable!("map runs grid starts") };
+    let problem = &config.problem;
+    let crate::problem::Starts::Grid { cols, rows } = problem.starts else { unreachable!("map runs grid starts") };
     let basin_rank: Vec<usize> = report_ids(&done.outcome.summary).into_iter().map(|id| id.saturating_sub(1)).collect();
-    let critical = crate::critical::find(&config.surface, &config.region, crate::critical::DEFAULT_GRID);
+    let critical = crate::critical::find(&problem.surface, &problem.region, crate::critical::DEFAULT_GRID);
     plot::draw_map(
         &mut batch,
         path,
         &plot::MapPicture {
-            surface: config.surface.clone(),
-            region: config.region.clone(),
+            surface: problem.surface.clone(),
+            region: problem.region.clone(),
             cols,
             rows,
             labels: &done.labels,
@@ -243,8 +289,9 @@ fn table_stream(outputs_use_stdout: bool) -> Box<dyn Write> {
 
 /// `multistart sweep`: the same starts for each value; a share table.
 pub fn sweep(param: &str, runs: &[(f64, RunConfig)], started: Instant) -> Result<Completion> {
-    let first = &runs[0].1;
-    let mut engine = engine_for(first)?;
+    let first_run = &runs[0].1;
+    let first = &first_run.problem;
+    let mut engine = engine_for(first_run)?;
     let mut reports = Vec::new();
     let mut catalogue = Summary::default();
     let mut columns: Vec<Vec<usize>> = Vec::new();
@@ -284,7 +331,7 @@ pub fn sweep(param: &str, runs: &[(f64, RunConfig)], started: Instant) -> Result
         [("moving", s.moving), ("plateau", s.plateau), ("escaped", s.escaped), ("nonfinite", s.nonfinite)]
     };
 
-    let o = &first.outputs;
+    let o = &first_run.outputs;
     let mut out = table_stream(o.uses_stdout());
     if partial {
         let _ = writeln!(
@@ -423,7 +470,7 @@ pub use crate::merge::merge_texts;
 
 /// `multistart merge`: shards' summaries into exactly the single run's report.
 pub fn merge(args: &crate::cli::MergeArgs) -> Result<Completion> {
-    crate::config::check_output_paths(&[("--json", &args.json), ("--csv-basins", &args.csv_basins)], &args.inputs)?;
+    crate::output::check_named(&[("--json", &args.json), ("--csv-basins", &args.csv_basins)], &args.inputs)?;
     let report = crate::merge::merge_files(&args.inputs)?;
     let mut batch = Batch::new();
     if let Some(path) = &args.json {

@@ -3,7 +3,7 @@
 //! map and `multistart critical` find them this way.
 
 use crate::basins::{Basin, Summary, polish};
-use crate::config::Region;
+use crate::region::Region;
 use crate::starts::grid_point;
 use crate::surface::Surface;
 

@@ -9,6 +9,13 @@ pub enum Error {
     #[error("{0}")]
     Input(String),
 
+    /// A field of a problem or plan is out of range or inconsistent:
+    /// `field` names it as the library spells it (`lr`, `cluster_radius`),
+    /// `message` starts with the value refused. The command line shows
+    /// the field as its flag.
+    #[error("{field}{}{message}", if message.starts_with(':') { "" } else { " " })]
+    Invalid { field: &'static str, message: String },
+
     /// A starts file that cannot be read or parsed (row and column named).
     #[error("starts file {}: {message}", quoted(path))]
     StartsFile { path: PathBuf, message: String },
@@ -39,10 +46,32 @@ impl Error {
     /// Exit code for the binary: 2 for bad input, 1 for run-time failures.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Input(_) | Error::StartsFile { .. } => 2,
+            Error::Input(_) | Error::Invalid { .. } | Error::StartsFile { .. } => 2,
             Error::NoAdapter(_) | Error::Gpu(_) | Error::Plot(_) | Error::Io { .. } | Error::Output(_) => 1,
         }
     }
+}
+
+impl Error {
+    /// The message as the command line shows it: a field named by the flag
+    /// that sets it (`--lr 1e300: ...`, not `lr 1e300: ...`).
+    pub fn cli_message(&self) -> String {
+        match self {
+            Error::Invalid { field, message } => match flag_of(field) {
+                Some(flag) if message.starts_with(':') => format!("{flag}{message}"),
+                Some(flag) => format!("{flag} {message}"),
+                None => message.clone(),
+            },
+            other => other.to_string(),
+        }
+    }
+}
+
+/// The flag that sets a problem's or plan's field: `lr` is `--lr`,
+/// `cluster_radius` is `--cluster-radius`. `starts` has none of its own
+/// (its messages name the grid or the file).
+pub fn flag_of(field: &str) -> Option<String> {
+    (field != "starts").then(|| format!("--{}", field.replace('_', "-")))
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -50,6 +79,11 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Shorthand for an input error.
 pub(crate) fn input(message: impl Into<String>) -> Error {
     Error::Input(message.into())
+}
+
+/// An error naming `field` of a problem or plan.
+pub(crate) fn invalid(field: &'static str, message: impl Into<String>) -> Error {
+    Error::Invalid { field, message: message.into() }
 }
 
 /// Longest piece of user text (a path, a formula, a header) an error quotes.

@@ -48,7 +48,8 @@ fn main() -> ExitCode {
         Ok(commands::Completion::Partial) => ExitCode::from(multistart::interrupt::exit_code()),
         Ok(commands::Completion::Complete) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {}", multistart::error::one_line(&e.to_string()));
+            // A problem's field is named by the flag that sets it.
+            eprintln!("error: {}", multistart::error::one_line(&e.cli_message()));
             ExitCode::from(e.exit_code() as u8)
         }
     }

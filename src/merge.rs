@@ -2,7 +2,7 @@
 //!
 //! Each file is read with a size bound, parsed with serde_json's recursion
 //! limit, and every value is checked before it is used: the version, the
-//! stored configuration (rebuilt into a `RunConfig` and validated as the
+//! stored configuration (rebuilt into a `Problem` and `Plan` and validated as the
 //! command line would), and the summary (lengths against `dim`, counts
 //! against the shard's walkers, histograms against `steps`). A file that
 //! fails gets one line naming the file and the JSON key; nothing panics or
@@ -13,9 +13,10 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::basins::Summary;
-use crate::config::{Region, RunConfig, Starts};
 use crate::engine;
 use crate::error::{Error, Result, number, quoted};
+use crate::plan::Plan;
+use crate::problem::{Problem, Region, Starts};
 use crate::report::{ConfigJson, Report};
 use crate::surface::{Kind, MAX_DIM, Surface};
 
@@ -48,7 +49,7 @@ pub(crate) struct ShardReport {
     config: ConfigJson,
     device: DeviceJson,
     partial: bool,
-    timing: crate::run::Timing,
+    timing: crate::pipeline::Timing,
     walker_steps_per_s: f64,
     shard: Option<[u64; 2]>,
     summary: Summary,
@@ -70,11 +71,11 @@ struct StoredConfig {
     #[serde(default = "two")]
     dim: usize,
     starts: String,
-    precision: crate::config::Precision,
-    optimizer: crate::config::Optimizer,
+    precision: crate::problem::Precision,
+    optimizer: crate::optim::Optimizer,
     #[serde(default = "gd_params")]
-    optimizer_params: crate::config::OptimizerParams,
-    backend: crate::config::Backend,
+    optimizer_params: crate::optim::OptimizerParams,
+    backend: crate::plan::Backend,
     bound: f64,
     cluster_radius: f64,
     #[serde(default)]
@@ -85,8 +86,8 @@ fn two() -> usize {
     2
 }
 
-fn gd_params() -> crate::config::OptimizerParams {
-    crate::config::OptimizerParams::defaults(crate::config::Optimizer::Gd)
+fn gd_params() -> crate::optim::OptimizerParams {
+    crate::optim::OptimizerParams::defaults(crate::optim::Optimizer::Gd)
 }
 
 #[derive(serde::Deserialize)]
@@ -272,9 +273,13 @@ fn check_surface(r: &ShardReport) -> Keyed<Surface> {
     surface.with_dim(r.config.dim).map_err(|e| ("config.dim", clip(&e)))
 }
 
-/// The stored configuration as a `RunConfig`, validated as the command line
-/// validates it; errors name the key of the value refused.
-fn run_config(c: &ConfigJson, surface: Surface, [k, n]: [u64; 2]) -> std::result::Result<RunConfig, (String, String)> {
+/// The stored configuration as the problem and plan it ran, validated as
+/// the command line validates them; errors name the key of the value refused.
+fn run_config(
+    c: &ConfigJson,
+    surface: Surface,
+    [k, n]: [u64; 2],
+) -> std::result::Result<(Problem, Plan), (String, String)> {
     let key = |k: &str| format!("config.{k}");
     let dim = surface.dim();
     if c.region.len() != 2 * dim {
@@ -286,9 +291,9 @@ fn run_config(c: &ConfigJson, surface: Surface, [k, n]: [u64; 2]) -> std::result
     let region = Region { axes: c.region.chunks(2).map(|a| [a[0], a[1]]).collect() };
     let starts = match c.starts.as_str() {
         "uniform" => Starts::Uniform,
-        s if s.starts_with("grid ") => match crate::config::parse_grid(&s["grid ".len()..]) {
-            Ok((cols, rows)) => Starts::Grid { cols, rows },
-            Err(_) => return Err((key("starts"), format!("{} is not a grid WxH", quoted(s)))),
+        s if s.starts_with("grid ") => match crate::starts::parse_lattice(&s["grid ".len()..]) {
+            Some((cols, rows)) => Starts::Grid { cols, rows },
+            None => return Err((key("starts"), format!("{} is not a grid WxH", quoted(s)))),
         },
         // Explicit points: the file or the start itself is not in the
         // report, so the count is taken as stored.
@@ -300,7 +305,7 @@ fn run_config(c: &ConfigJson, surface: Surface, [k, n]: [u64; 2]) -> std::result
             ));
         }
     };
-    let config = RunConfig {
+    let problem = Problem {
         region,
         walkers: c.walkers,
         steps: c.steps,
@@ -311,49 +316,35 @@ fn run_config(c: &ConfigJson, surface: Surface, [k, n]: [u64; 2]) -> std::result
         precision: c.precision,
         optimizer: c.optimizer,
         optimizer_params: c.optimizer_params,
-        backend: c.backend,
         bound: c.bound,
         cluster_radius: c.cluster_radius,
-        shard: Some((k, n)),
-        ..RunConfig::new(surface)
+        ..Problem::new(surface)
     };
-    config.validate().map_err(|e| {
-        let message = e.to_string();
-        (config_key(&message), clip(&message))
-    })
+    let plan = Plan { backend: c.backend, shard: Some((k, n)), ..Plan::default() };
+    let refused = |e: Error| (config_key(&e), clip(&e.cli_message()));
+    let problem = problem.validate().map_err(refused)?;
+    let plan = plan.validate(&problem).map_err(refused)?;
+    Ok((problem, plan))
 }
 
-/// The JSON key of the value a `RunConfig::validate` message refuses, read
-/// from the flag it names first.
-fn config_key(message: &str) -> String {
-    const KEYS: [(&str, &str); 16] = [
-        ("--walkers", "config.walkers"),
-        ("--steps", "config.steps"),
-        ("--lr", "config.lr"),
-        ("--tol", "config.tol"),
-        ("--region", "config.region"),
-        ("--beta2", "config.optimizer_params.beta2"),
-        ("--beta", "config.optimizer_params.beta1"),
-        ("--rho", "config.optimizer_params.beta2"),
-        ("--eps", "config.optimizer_params.eps"),
-        ("--damping", "config.optimizer_params.damping"),
-        ("--bound", "config.bound"),
-        ("--cluster-radius", "config.cluster_radius"),
-        ("--precision", "config.precision"),
-        ("--shard", "shard"),
-        ("grid", "config.starts"),
-        ("--dim", "config.dim"),
-    ];
-    let first = message.split([' ', ':']).next().unwrap_or("");
-    KEYS.iter().find(|(flag, _)| *flag == first).map_or("config", |(_, key)| key).to_string()
+/// The JSON key of the value a problem or plan refuses.
+fn config_key(e: &Error) -> String {
+    match e {
+        Error::Invalid { field: "shard", .. } => "shard".into(),
+        Error::Invalid { field: "beta", .. } => "config.optimizer_params.beta1".into(),
+        Error::Invalid { field: "beta2" | "rho", .. } => "config.optimizer_params.beta2".into(),
+        Error::Invalid { field: field @ ("eps" | "damping"), .. } => format!("config.optimizer_params.{field}"),
+        Error::Invalid { field, .. } => format!("config.{field}"),
+        _ => "config".into(),
+    }
 }
 
 /// The summary against its configuration: every count once, every length
 /// its dimension's, every histogram within the step budget.
-fn check_summary(r: &ShardReport, config: &RunConfig) -> std::result::Result<(), (String, String)> {
+fn check_summary(r: &ShardReport, (config, plan): &(Problem, Plan)) -> std::result::Result<(), (String, String)> {
     let sm = &r.summary;
     let dim = config.surface.dim();
-    let range = config.walker_range();
+    let range = plan.walker_range(config.walkers);
     let size = range.end - range.start;
     let [k, n] = r.shard.expect("checked");
     let escape = config.escape_box();
@@ -470,7 +461,7 @@ pub(crate) fn combine(shards: Vec<Shard>) -> Result<Report> {
         }
     }
     let mut summary = Summary::default();
-    let mut timing = crate::run::Timing::default();
+    let mut timing = crate::pipeline::Timing::default();
     let mut walker_steps = 0.0;
     for s in &shards {
         let r = &s.report;

@@ -452,6 +452,14 @@ pub fn any_stdout(paths: &[Option<&Path>]) -> bool {
         .any(|p| p.as_os_str() == "-" || (!is_null(p) && std::fs::metadata(p).is_ok_and(|m| same_file_as_stdout(&m))))
 }
 
+/// Checks the (flag, path) outputs given, all together, against each other
+/// and against the files read: see `output::check`.
+pub fn check_named(named: &[(&str, &Option<PathBuf>)], inputs: &[PathBuf]) -> Result<()> {
+    let outputs: Vec<(&str, &Path)> = named.iter().filter_map(|(flag, p)| p.as_deref().map(|p| (*flag, p))).collect();
+    let inputs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
+    check(&outputs, &inputs)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::error::{Result, input, number, quoted};
+use crate::error::{Result, input, invalid, number, quoted};
 
 /// Largest finite coordinate accepted for a start or a region edge.
 pub const MAX_COORDINATE: f64 = 1e15;
@@ -101,16 +101,16 @@ impl Region {
     pub(crate) fn validate(&self) -> Result<()> {
         let v = self.as_array();
         if v.iter().any(|c| !c.is_finite() || c.abs() > MAX_COORDINATE) {
-            return Err(input(format!(
-                "--region {}: every edge must be a finite number of at most {MAX_COORDINATE:e} in size",
-                fmt_region(&v)
-            )));
+            return Err(invalid(
+                "region",
+                format!("{}: every edge must be a finite number of at most {MAX_COORDINATE:e} in size", fmt_region(&v)),
+            ));
         }
         if self.axes.iter().any(|a| a[0] >= a[1]) {
-            return Err(input(format!(
-                "--region {}: expected each axis' min below its max (the region is empty or inverted)",
-                fmt_region(&v)
-            )));
+            return Err(invalid(
+                "region",
+                format!("{}: expected each axis' min below its max (the region is empty or inverted)", fmt_region(&v)),
+            ));
         }
         Ok(())
     }

@@ -7,8 +7,8 @@ use std::path::Path;
 
 use num_traits::Float;
 
-use crate::config::{Region, RunConfig, Starts};
 use crate::error::{Error, Result, quoted};
+use crate::problem::{Problem, Region, Starts};
 use crate::surface::MAX_DIM;
 
 /// PCG-style integer hash (Jarzynski & Olano 2020, "Hash Functions for GPU
@@ -64,17 +64,17 @@ pub fn uniform_f64(seed: u64, index: u64, region: &Region) -> Vec<f64> {
 /// in f32 are computed as the shader computes them; every other source is
 /// computed in f64 and rounded once.
 pub struct StartFn<'a, T> {
-    config: &'a RunConfig,
+    problem: &'a Problem,
     origin: Vec<T>,
     width: Vec<T>,
 }
 
 impl<'a, T: Float> StartFn<'a, T> {
-    pub fn new(config: &'a RunConfig) -> Self {
+    pub fn new(problem: &'a Problem) -> Self {
         let t = |v: f64| T::from(v).expect("finite region");
-        let r = &config.region;
+        let r = &problem.region;
         StartFn {
-            config,
+            problem,
             origin: r.axes.iter().map(|a| t(a[0])).collect(),
             width: (0..r.dim()).map(|k| t(r.width(k))).collect(),
         }
@@ -83,7 +83,7 @@ impl<'a, T: Float> StartFn<'a, T> {
     /// The start of walker `index`, into `out` (one slot per dimension).
     #[inline(always)]
     pub fn point(&self, index: u64, out: &mut [T]) {
-        let c = self.config;
+        let c = self.problem;
         match &c.starts {
             Starts::Uniform => {
                 let mut h = [0u32; MAX_DIM];
@@ -118,6 +118,14 @@ pub fn start_f64(starts: &Starts, region: &Region, seed: u64, index: u64) -> Vec
     }
 }
 
+/// A lattice "WxH" (cols x rows, each at least 1), as `--grid` and the
+/// JSON `config.starts` ("grid WxH") write it.
+pub fn parse_lattice(text: &str) -> Option<(u32, u32)> {
+    let (w, h) = text.split_once(['x', 'X'])?;
+    let (w, h): (u32, u32) = (w.trim().parse().ok()?, h.trim().parse().ok()?);
+    (w > 0 && h > 0).then_some((w, h))
+}
+
 /// Centre of cell `index` of a `cols` x `rows` lattice over the (2-D)
 /// region, row by row from the bottom left.
 pub fn grid_point(index: u64, cols: u32, rows: u32, region: &Region) -> [f64; 2] {
@@ -149,7 +157,7 @@ pub fn starts_memory_budget() -> u64 {
 /// Most rows a starts file of `dim` coordinates may give within `budget`
 /// bytes (and never more than a run's walkers).
 pub fn max_start_rows(dim: usize, budget: u64) -> u64 {
-    (budget / (POINT_OVERHEAD_BYTES + 8 * dim as u64)).clamp(1, crate::config::MAX_WALKERS)
+    (budget / (POINT_OVERHEAD_BYTES + 8 * dim as u64)).clamp(1, crate::problem::MAX_WALKERS)
 }
 
 /// A reader that fails once one CSV record (a line, or several joined by a
@@ -344,7 +352,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.csv");
         std::fs::write(&path, "x,y\n1,2\n3,4\n5,6\n").unwrap();
-        assert_eq!(max_start_rows(2, u64::MAX / 2), crate::config::MAX_WALKERS);
+        assert_eq!(max_start_rows(2, u64::MAX / 2), crate::problem::MAX_WALKERS);
         let budget = 2 * (POINT_OVERHEAD_BYTES + 16);
         assert_eq!(read_starts_file_within(&path, 3 * (POINT_OVERHEAD_BYTES + 16)).unwrap().len(), 3);
         let e = read_starts_file_within(&path, budget).unwrap_err().to_string();

@@ -8,12 +8,19 @@
 
 use serde::Serialize;
 
-use crate::config::RunConfig;
 use crate::engine::{Engine, Status};
 use crate::error::Result;
 use crate::output::Batch;
+use crate::problem::Problem;
 
-pub use crate::config::TrajectorySpec;
+/// Which walkers to follow, and how often to record them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrajectorySpec {
+    /// The walkers' indices.
+    pub walkers: Vec<u64>,
+    /// Steps between records.
+    pub every: u32,
+}
 
 /// One recorded position. A CSV row: walker, step, x, y, f.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -31,13 +38,13 @@ pub struct TrajectoryPoint {
 /// record; once it says so, the paths recorded so far are returned and the
 /// second value is true (the recording is partial).
 pub fn record(
-    config: &RunConfig,
+    problem: &Problem,
     engine: &mut dyn Engine,
     spec: &TrajectorySpec,
     stop: &dyn Fn() -> bool,
 ) -> Result<(Vec<TrajectoryPoint>, bool)> {
     let mut out = Vec::new();
-    let mut c = config.clone();
+    let mut c = problem.clone();
     for &walker in &spec.walkers {
         let mut steps = 0;
         loop {
@@ -49,10 +56,10 @@ pub fn record(
             if out.last().is_none_or(|p: &TrajectoryPoint| p.walker != walker || p.step != e.iterations) {
                 out.push(TrajectoryPoint { walker, step: e.iterations, x: e.point[0], y: e.point[1], f: e.f });
             }
-            if e.status != Status::Moving || steps >= config.steps {
+            if e.status != Status::Moving || steps >= problem.steps {
                 break;
             }
-            steps = (steps + spec.every).min(config.steps);
+            steps = (steps + spec.every).min(problem.steps);
         }
     }
     Ok((out, false))

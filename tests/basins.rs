@@ -1,21 +1,24 @@
 //! The CPU path against the known critical points of peaks, and the exact
 //! merge of chunked and split runs.
 
-use std::time::Instant;
-
 use multistart::basins::{BasinParams, Summary};
-use multistart::config::{Precision, RunConfig};
 use multistart::engine::Engine;
 use multistart::engine::cpu::CpuEngine;
-use multistart::run::run;
+use multistart::problem::{Precision, Problem};
 use multistart::surface::{Kind, Surface};
+use multistart::{Plan, pipeline};
 
-fn config(walkers: u64) -> RunConfig {
-    RunConfig { walkers, ..RunConfig::new(Surface::Peaks) }.validate().unwrap()
+fn config(walkers: u64) -> Problem {
+    Problem { walkers, ..Problem::new(Surface::Peaks) }.validate().unwrap()
 }
 
-fn summary(c: &RunConfig) -> Summary {
-    run(c, &mut CpuEngine::new(), Instant::now(), &mut |_, _| Ok(())).unwrap().summary
+fn summary(c: &Problem) -> Summary {
+    summary_in_chunks(c, None)
+}
+
+fn summary_in_chunks(c: &Problem, chunk: Option<u64>) -> Summary {
+    let plan = Plan { chunk, ..Plan::cpu() };
+    pipeline::run(c, &plan, &mut CpuEngine::new(), &mut [], &|| false).unwrap().summary
 }
 
 #[test]
@@ -55,7 +58,7 @@ fn counts(s: &Summary) -> Vec<(i64, i64, u64)> {
 fn chunks_and_halves_merge_into_exactly_the_single_run() {
     let whole = summary(&config(100_000));
 
-    let chunked = summary(&RunConfig { chunk: Some(10_000), ..config(100_000) });
+    let chunked = summary_in_chunks(&config(100_000), Some(10_000));
     assert_eq!(counts(&chunked), counts(&whole));
     assert_eq!((chunked.moving, chunked.plateau, chunked.escaped), (whole.moving, whole.plateau, whole.escaped));
 
@@ -88,7 +91,7 @@ fn chunks_and_halves_merge_into_exactly_the_single_run() {
 #[test]
 fn f32_and_f64_engines_agree_on_basin_shares() {
     let f32_run = summary(&config(20_000));
-    let f64_run = summary(&RunConfig { precision: Precision::F64, ..config(20_000) });
+    let f64_run = summary(&Problem { precision: Precision::F64, ..config(20_000) });
     let (a, b) = (counts(&f32_run), counts(&f64_run));
     assert_eq!(a.len(), b.len());
     for (x, y) in a.iter().zip(&b) {
@@ -100,14 +103,14 @@ fn f32_and_f64_engines_agree_on_basin_shares() {
 
 #[test]
 fn learning_rate_above_the_stable_bound_empties_the_global_minimum() {
-    let s = summary(&RunConfig { lr: 0.1, steps: 100, ..config(20_000) });
+    let s = summary(&Problem { lr: 0.1, steps: 100, ..config(20_000) });
     assert!(s.basins.iter().filter(|b| b.count > 0).all(|b| (b.point[1] - -1.625535).abs() > 0.1));
     assert!(s.basins.iter().any(|b| b.kind == Kind::Minimum && b.count > 0));
 }
 
 #[test]
 fn lr_half_leaves_no_walker_in_a_minimum() {
-    let s = summary(&RunConfig { lr: 0.5, ..config(20_000) });
+    let s = summary(&Problem { lr: 0.5, ..config(20_000) });
     assert!(s.basins.iter().all(|b| b.kind != Kind::Minimum || b.count == 0), "{:?}", s.basins);
     // They are thrown onto the flat outskirts: some stop there (plateau),
     // the rest still drift outwards when the budget ends (measured: 42% and 58%).
@@ -143,10 +146,10 @@ fn simd_engine_matches_the_scalar_f32_twin_of_the_shader() {
 
 /// The minima a 100,000-walker run finds on `surface`, polished.
 fn minima_found(surface: Surface, lr: f64) -> Vec<(multistart::basins::Basin, bool)> {
-    let c = RunConfig { lr, ..RunConfig::new(surface.clone()) }.validate().unwrap();
+    let c = Problem { lr, ..Problem::new(surface.clone()) }.validate().unwrap();
     let engine = &mut CpuEngine::new();
-    let outcome = run(&c, engine, Instant::now(), &mut |_, _| Ok(())).unwrap();
-    let report = multistart::report::Report::new(&c, engine.device(), &outcome);
+    let outcome = pipeline::run(&c, &Plan::cpu(), engine, &mut [], &|| false).unwrap();
+    let report = multistart::report::Report::new(&c, &Plan::cpu(), engine.device(), &outcome);
     report
         .basins
         .iter()
@@ -190,8 +193,8 @@ fn six_hump_camel_has_six_minima_two_of_them_global() {
 /// f64 CPU path from the same starts.
 #[test]
 fn peaks_typed_as_a_formula_gives_exactly_the_built_in_counts_in_f64() {
-    let built_in = RunConfig { walkers: 30_000, precision: Precision::F64, ..RunConfig::new(Surface::Peaks) };
-    let formula = RunConfig { surface: Surface::formula(common::PEAKS_FORMULA).unwrap(), ..built_in.clone() };
+    let built_in = Problem { walkers: 30_000, precision: Precision::F64, ..Problem::new(Surface::Peaks) };
+    let formula = Problem { surface: Surface::formula(common::PEAKS_FORMULA).unwrap(), ..built_in.clone() };
     let (a, b) = (summary(&built_in.validate().unwrap()), summary(&formula.validate().unwrap()));
     assert_eq!(counts(&a), counts(&b));
     assert_eq!((a.moving, a.plateau, a.escaped, a.nonfinite), (b.moving, b.plateau, b.escaped, b.nonfinite));
@@ -207,11 +210,8 @@ mod common;
 #[test]
 fn library_surfaces_find_their_minima_in_d_dimensions() {
     let rastrigin = Surface::from_name("rastrigin").unwrap().with_dim(3).unwrap();
-    let c = RunConfig {
-        walkers: 20_000,
-        region: multistart::config::Region::cube(-1.5, 1.5, 3),
-        ..RunConfig::new(rastrigin)
-    };
+    let c =
+        Problem { walkers: 20_000, region: multistart::problem::Region::cube(-1.5, 1.5, 3), ..Problem::new(rastrigin) };
     let s = summary(&c.validate().unwrap());
     assert_eq!(s.basins.iter().filter(|b| b.kind == Kind::Minimum).count(), 27);
     let best = s.best_minimum().unwrap();
@@ -222,13 +222,13 @@ fn library_surfaces_find_their_minima_in_d_dimensions() {
     }
 
     let rosenbrock = Surface::from_name("rosenbrock").unwrap().with_dim(3).unwrap();
-    let c = RunConfig { walkers: 500, steps: 50_000, precision: Precision::F64, ..RunConfig::new(rosenbrock) };
+    let c = Problem { walkers: 500, steps: 50_000, precision: Precision::F64, ..Problem::new(rosenbrock) };
     let s = summary(&c.validate().unwrap());
     let best = s.best_minimum().unwrap();
     assert!(best.point.iter().all(|c| (c - 1.0).abs() < 1e-9) && best.f.abs() < 1e-12, "{best:?}");
     assert!(best.count > 250, "{best:?}");
 
-    let s = summary(&RunConfig::new(Surface::from_name("bowl").unwrap()).validate().unwrap());
+    let s = summary(&Problem::new(Surface::from_name("bowl").unwrap()).validate().unwrap());
     assert_eq!(s.basins.len(), 1);
     assert_eq!(s.basins[0].count, 100_000);
 }

@@ -5,9 +5,9 @@
 mod common;
 
 use multistart::basins::{BasinParams, Label, Summary};
-use multistart::config::{Optimizer, OptimizerParams, RunConfig, Starts};
 use multistart::engine::gpu::GpuEngine;
 use multistart::engine::{Endpoint, Engine, Status, cpu::CpuEngine};
+use multistart::problem::{Optimizer, OptimizerParams, Problem, Starts};
 use multistart::starts::StartFn;
 use multistart::surface::{Kind, Surface};
 
@@ -15,12 +15,12 @@ fn engine(test: &str) -> Option<GpuEngine> {
     common::gpu(test).map(|ctx| GpuEngine::new(ctx, &Surface::Peaks).expect("kernel builds"))
 }
 
-fn config(walkers: u64) -> RunConfig {
-    RunConfig { walkers, ..RunConfig::new(Surface::Peaks) }.validate().unwrap()
+fn config(walkers: u64) -> Problem {
+    Problem { walkers, ..Problem::new(Surface::Peaks) }.validate().unwrap()
 }
 
 /// The shader's start points (0 steps) against the Rust hash, bit for bit.
-fn assert_starts_identical(gpu: &mut GpuEngine, c: &RunConfig, range: std::ops::Range<u64>) {
+fn assert_starts_identical(gpu: &mut GpuEngine, c: &Problem, range: std::ops::Range<u64>) {
     let cpu = StartFn::<f32>::new(c);
     let mut first = range.start;
     while first < range.end {
@@ -43,11 +43,11 @@ fn wgsl_hash_gives_the_rust_start_points() {
     // Across the carry into the high word of the index.
     assert_starts_identical(&mut gpu, &c, (1u64 << 32) - 300_000..(1u64 << 32) + 300_000);
     // A seed using both halves.
-    let c = RunConfig { seed: 0xDEAD_BEEF_0000_0001, ..c };
+    let c = Problem { seed: 0xDEAD_BEEF_0000_0001, ..c };
     assert_starts_identical(&mut gpu, &c, (1u64 << 36) - 1000..(1u64 << 36) + 1000);
 }
 
-fn labelled(c: &RunConfig, endpoints: Vec<Endpoint>) -> (Summary, Vec<Label>, Vec<Endpoint>) {
+fn labelled(c: &Problem, endpoints: Vec<Endpoint>) -> (Summary, Vec<Label>, Vec<Endpoint>) {
     let mut s = Summary::default();
     let labels = s.add_chunk(&endpoints, &BasinParams::new(c));
     (s, labels, endpoints)
@@ -109,12 +109,13 @@ fn gpu_matches_the_f32_cpu_engine_on_100k_walkers() {
 #[test]
 fn chunks_and_dispatch_splits_give_identical_endpoints() {
     let Some(mut gpu) = engine("chunks_and_dispatch_splits_give_identical_endpoints") else { return };
-    let whole_cfg = RunConfig { steps_per_dispatch: 1000, ..config(10_000) };
-    let whole = gpu.run_raw(&whole_cfg, 0..10_000, 1000).unwrap();
-    let split_cfg = RunConfig { steps_per_dispatch: 7, ..config(10_000) };
+    let c = config(10_000);
+    gpu.set_steps_per_dispatch(1000);
+    let whole = gpu.run_raw(&c, 0..10_000, 1000).unwrap();
+    gpu.set_steps_per_dispatch(7);
     let mut split = Vec::new();
     for first in (0..10_000).step_by(3_000) {
-        split.extend(gpu.run_raw(&split_cfg, first..(first + 3_000).min(10_000), 1000).unwrap());
+        split.extend(gpu.run_raw(&c, first..(first + 3_000).min(10_000), 1000).unwrap());
     }
     assert_eq!(whole.len(), split.len());
     for (i, (a, b)) in whole.iter().zip(&split).enumerate() {
@@ -142,7 +143,9 @@ fn timestamps_time_the_descent_and_change_nothing() {
     let Some(ctx) = common::gpu("timestamps_time_the_descent_and_change_nothing") else { return };
     let mut untimed = GpuEngine::new(ctx, &Surface::Peaks).expect("kernel builds").without_timestamps();
     // Four dispatches: the first pass starts the clock, the last stops it.
-    let c = RunConfig { steps_per_dispatch: 300, ..config(3_000) };
+    timed.set_steps_per_dispatch(300);
+    untimed.set_steps_per_dispatch(300);
+    let c = config(3_000);
     let a = timed.descend(&c, 0..3_000).unwrap();
     let seconds = timed.device_seconds();
     let b = untimed.descend(&c, 0..3_000).unwrap();
@@ -157,11 +160,11 @@ fn timestamps_time_the_descent_and_change_nothing() {
 #[test]
 fn uploaded_starts_descend_like_the_cpu() {
     let Some(mut gpu) = engine("uploaded_starts_descend_like_the_cpu") else { return };
-    let c = RunConfig {
+    let c = Problem {
         walkers: 1,
         tol: 0.0,
         starts: Starts::Points { source: "start 0,1.4".into(), points: vec![vec![0.0, 1.4]] },
-        ..RunConfig::new(Surface::Peaks)
+        ..Problem::new(Surface::Peaks)
     }
     .validate()
     .unwrap();
@@ -194,7 +197,7 @@ fn every_surface_runs_on_the_gpu_like_the_cpu() {
         // Rosenbrock's valley needs many small steps; the others settle in 1000.
         let (walkers, steps) = if surface.name() == "rosenbrock" { (2_000, 20_000) } else { (20_000, 1000) };
         let lr = surface.default_lr().min(0.005);
-        let c = RunConfig { walkers, steps, lr, ..RunConfig::new(surface.clone()) }.validate().unwrap();
+        let c = Problem { walkers, steps, lr, ..Problem::new(surface.clone()) }.validate().unwrap();
         let (gs, _, _) = labelled(&c, gpu.descend(&c, 0..c.walkers).unwrap());
         let (cs, _, _) = labelled(&c, CpuEngine::new().descend(&c, 0..c.walkers).unwrap());
         let minima = |s: &Summary| s.basins.iter().filter(|b| b.kind == Kind::Minimum && b.count > 0).count();
@@ -222,9 +225,9 @@ fn peaks_typed_as_a_formula_runs_on_the_gpu_like_the_built_in() {
     let Some(ctx) = common::gpu("peaks_typed_as_a_formula_runs_on_the_gpu_like_the_built_in") else { return };
     let formula = Surface::formula(common::PEAKS_FORMULA).unwrap();
     let mut on_formula = GpuEngine::new(ctx, &formula).expect("generated kernel builds");
-    let c = RunConfig { walkers: 100_000, ..RunConfig::new(formula) }.validate().unwrap();
+    let c = Problem { walkers: 100_000, ..Problem::new(formula) }.validate().unwrap();
     let (fs, _, _) = labelled(&c, on_formula.descend(&c, 0..c.walkers).unwrap());
-    let built_in = RunConfig { surface: Surface::Peaks, ..c.clone() };
+    let built_in = Problem { surface: Surface::Peaks, ..c.clone() };
     let (bs, _, _) = labelled(&built_in, CpuEngine::new().descend(&built_in, 0..c.walkers).unwrap());
     assert_eq!(fs.basins.len(), 3);
     for b in &bs.basins {
@@ -242,11 +245,11 @@ fn every_optimizer_runs_on_the_gpu_like_the_cpu() {
     let mut gpu = GpuEngine::new(ctx, &Surface::Peaks).expect("kernel builds");
     for optimizer in Optimizer::ALL {
         let walkers = if optimizer == Optimizer::Newton { 5_000 } else { 20_000 };
-        let c = RunConfig {
+        let c = Problem {
             walkers,
             optimizer,
             optimizer_params: OptimizerParams::defaults(optimizer),
-            ..RunConfig::new(Surface::Peaks)
+            ..Problem::new(Surface::Peaks)
         }
         .validate()
         .unwrap();
@@ -284,8 +287,8 @@ fn rastrigin_in_five_dimensions_runs_on_the_gpu() {
     let mut gpu = GpuEngine::new(ctx, &surface).expect("kernel builds");
     // [-1.5, 1.5]^5 holds 3^5 = 243 minima: the origin's basin gets about
     // 80 of 20,000 walkers (over the default region it would get 0.1).
-    let region = multistart::config::Region::cube(-1.5, 1.5, 5);
-    let c = RunConfig { walkers: 20_000, region, ..RunConfig::new(surface) }.validate().unwrap();
+    let region = multistart::problem::Region::cube(-1.5, 1.5, 5);
+    let c = Problem { walkers: 20_000, region, ..Problem::new(surface) }.validate().unwrap();
     let (gs, _, _) = labelled(&c, gpu.descend(&c, 0..c.walkers).unwrap());
     let (cs, _, _) = labelled(&c, CpuEngine::new().descend(&c, 0..c.walkers).unwrap());
     let minima = gs.basins.iter().filter(|b| b.kind == Kind::Minimum && b.count > 0).count();

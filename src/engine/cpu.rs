@@ -10,8 +10,8 @@ use rayon::prelude::*;
 
 use super::simd::InstructionSet;
 use super::{DeviceInfo, Endpoint, Engine, StepParams, WalkerState, advance, finish};
-use crate::config::{Precision, RunConfig};
 use crate::error::Result;
+use crate::problem::{Precision, Problem};
 use crate::starts;
 use crate::surface::{MAX_DIM, Real};
 
@@ -59,28 +59,28 @@ impl Engine for CpuEngine {
         1 << 18
     }
 
-    fn descend(&mut self, config: &RunConfig, range: Range<u64>) -> Result<Vec<Endpoint>> {
-        Ok(match config.precision {
-            Precision::F32 if super::simd::handles(config) => super::simd::descend_range_on(self.set, config, range),
-            Precision::F32 => descend_scalar::<f32>(config, range),
-            Precision::F64 => descend_scalar::<f64>(config, range),
+    fn descend(&mut self, problem: &Problem, range: Range<u64>) -> Result<Vec<Endpoint>> {
+        Ok(match problem.precision {
+            Precision::F32 if super::simd::handles(problem) => super::simd::descend_range_on(self.set, problem, range),
+            Precision::F32 => descend_scalar::<f32>(problem, range),
+            Precision::F64 => descend_scalar::<f64>(problem, range),
         })
     }
 }
 
 /// `engine::advance`, one walker per rayon task, in T.
-pub fn descend_scalar<T: Float + Real + Send + Sync>(config: &RunConfig, range: Range<u64>) -> Vec<Endpoint> {
-    let params = StepParams::<T>::new(config);
-    let start_of = starts::StartFn::<T>::new(config);
-    let dim = config.surface.dim();
+pub fn descend_scalar<T: Float + Real + Send + Sync>(problem: &Problem, range: Range<u64>) -> Vec<Endpoint> {
+    let params = StepParams::<T>::new(problem);
+    let start_of = starts::StartFn::<T>::new(problem);
+    let dim = problem.surface.dim();
     range
         .into_par_iter()
         .map(|index| {
             let mut start = [T::zero(); MAX_DIM];
             start_of.point(index, &mut start[..dim]);
             let mut w = WalkerState::at(&start[..dim]);
-            advance(&config.surface, &mut w, config.steps, &params);
-            let (f, grad_norm) = finish(&config.surface, &w, dim);
+            advance(&problem.surface, &mut w, problem.steps, &params);
+            let (f, grad_norm) = finish(&problem.surface, &w, dim);
             let wide = |v: T| v.to_f64().unwrap_or(f64::NAN);
             Endpoint {
                 index,

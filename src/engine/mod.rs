@@ -11,8 +11,9 @@ use std::ops::Range;
 use num_traits::Float;
 use serde::Serialize;
 
-use crate::config::{Backend, Optimizer, Precision, RunConfig};
 use crate::error::{Error, Result};
+use crate::plan::{Backend, Plan};
+use crate::problem::{Optimizer, Precision, Problem};
 use crate::surface::{MAX_DIM, Real, Surface};
 
 /// Why a walker stopped (argmin's "termination reason").
@@ -100,7 +101,7 @@ pub trait Engine {
     /// Walkers per chunk when the user does not choose.
     fn preferred_chunk(&self) -> u64;
     /// Runs walkers `range` of the job to their ends, in index order.
-    fn descend(&mut self, config: &RunConfig, range: Range<u64>) -> Result<Vec<Endpoint>>;
+    fn descend(&mut self, problem: &Problem, range: Range<u64>) -> Result<Vec<Endpoint>>;
     /// The last `descend`'s seconds on the device by its own clock (GPU
     /// timestamp queries), where it has one.
     fn device_seconds(&self) -> Option<f64> {
@@ -130,20 +131,20 @@ pub struct StepParams<T> {
 }
 
 impl<T: Float> StepParams<T> {
-    pub fn new(config: &RunConfig) -> Self {
-        let b = config.escape_box();
+    pub fn new(problem: &Problem) -> Self {
+        let b = problem.escape_box();
         let t = |v: f64| T::from(v).expect("finite parameter");
         let (mut lo, mut hi) = ([T::zero(); MAX_DIM], [T::zero(); MAX_DIM]);
         for (k, axis) in b.axes.iter().enumerate() {
             lo[k] = t(axis[0]);
             hi[k] = t(axis[1]);
         }
-        let o = &config.optimizer_params;
+        let o = &problem.optimizer_params;
         StepParams {
-            dim: config.surface.dim(),
-            optimizer: config.optimizer,
-            lr: t(config.lr),
-            tol2: t(config.tol * config.tol),
+            dim: problem.surface.dim(),
+            optimizer: problem.optimizer,
+            lr: t(problem.lr),
+            tol2: t(problem.tol * problem.tol),
             beta1: t(o.beta1),
             beta2: t(o.beta2),
             eps: t(o.eps),
@@ -321,17 +322,20 @@ pub fn finish<T: Float + Real>(surface: &Surface, w: &WalkerState<T>, dim: usize
     (surface.value(&w.p[..dim]), Float::sqrt(norm2(&g[..dim])))
 }
 
-/// Picks the engine for `config`, with a notice for stderr saying what was
-/// chosen and why when the user left it to `--backend auto`.
-pub fn select(config: &RunConfig) -> Result<(Box<dyn Engine>, Option<String>)> {
+/// Picks the engine `plan` names for `problem`, with a notice for stderr
+/// saying what was chosen and why when the plan left it to `Backend::Auto`.
+pub fn select(problem: &Problem, plan: &Plan) -> Result<(Box<dyn Engine>, Option<String>)> {
     use gpu::{AdapterChoice, GpuContext, GpuEngine};
-    let named = config.adapter.clone().map(AdapterChoice::Named);
-    let gpu_engine =
-        |ctx: GpuContext| -> Result<Box<dyn Engine>> { Ok(Box::new(GpuEngine::new(ctx, &config.surface)?)) };
-    match config.backend {
+    let named = plan.adapter.clone().map(AdapterChoice::Named);
+    let gpu_engine = |ctx: GpuContext| -> Result<Box<dyn Engine>> {
+        let mut engine = GpuEngine::new(ctx, &problem.surface)?;
+        engine.set_steps_per_dispatch(plan.steps_per_dispatch);
+        Ok(Box::new(engine))
+    };
+    match plan.backend {
         Backend::Cpu => Ok((Box::new(cpu::CpuEngine::new()), None)),
         Backend::Gpu => Ok((gpu_engine(GpuContext::new(&named.unwrap_or(AdapterChoice::Any))?)?, None)),
-        Backend::Auto if config.precision == Precision::F64 => Ok((
+        Backend::Auto if problem.precision == Precision::F64 => Ok((
             Box::new(cpu::CpuEngine::new()),
             Some("note: using the CPU engine: --precision f64 runs on the CPU only".into()),
         )),
@@ -340,7 +344,7 @@ pub fn select(config: &RunConfig) -> Result<(Box<dyn Engine>, Option<String>)> {
                 let name = ctx.adapter.get_info().name;
                 Ok((gpu_engine(ctx)?, Some(format!("note: using the GPU engine on {name}"))))
             }
-            Err(Error::NoAdapter(_)) if config.adapter.is_none() => {
+            Err(Error::NoAdapter(_)) if plan.adapter.is_none() => {
                 let software: Vec<String> = gpu::list_adapters().into_iter().map(|a| a.name).collect();
                 let why = if software.is_empty() {
                     "no GPU adapter found".to_string()
@@ -361,14 +365,14 @@ pub fn select(config: &RunConfig) -> Result<(Box<dyn Engine>, Option<String>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::OptimizerParams;
+    use crate::problem::OptimizerParams;
 
-    fn params(optimizer: Optimizer, surface: Surface) -> (RunConfig, StepParams<f64>) {
-        let c = RunConfig {
+    fn params(optimizer: Optimizer, surface: Surface) -> (Problem, StepParams<f64>) {
+        let c = Problem {
             optimizer,
             optimizer_params: OptimizerParams { damping: 1.0, ..OptimizerParams::defaults(optimizer) },
             tol: 1e-10,
-            ..RunConfig::new(surface)
+            ..Problem::new(surface)
         };
         let p = StepParams::new(&c);
         (c, p)

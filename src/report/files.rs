@@ -8,9 +8,10 @@ use crate::output::{Batch, Target, Temporary, temporary_for};
 
 use super::Report;
 use crate::basins::Label;
-use crate::config::{Precision, RunConfig};
 use crate::engine::Endpoint;
 use crate::error::{Error, Result};
+use crate::pipeline::{Chunk, Sink};
+use crate::problem::{Precision, Problem};
 
 /// `value` as pretty JSON, staged in `batch`.
 pub fn write_json(batch: &mut Batch, path: &Path, value: &impl serde::Serialize) -> Result<()> {
@@ -108,7 +109,7 @@ pub struct EndpointsWriter {
     raw: Temporary,
     out: csv::Writer<BufWriter<std::fs::File>>,
     /// The run, for the start points (a pure function of the index).
-    config: RunConfig,
+    problem: Problem,
     basin_column: usize,
 }
 
@@ -124,14 +125,14 @@ fn endpoint_columns(dim: usize) -> Vec<String> {
 }
 
 impl EndpointsWriter {
-    pub fn create(path: &Path, config: &RunConfig) -> Result<Self> {
+    pub fn create(path: &Path, problem: &Problem) -> Result<Self> {
         let io = |source| Error::Io { path: path.to_path_buf(), source };
         let raw = temporary_for(&Target::resolve("--csv-endpoints", path)?, ".tmp").map_err(io)?;
         let mut out = csv::Writer::from_writer(BufWriter::new(raw.as_file().try_clone().map_err(io)?));
-        let columns = endpoint_columns(config.surface.dim());
+        let columns = endpoint_columns(problem.surface.dim());
         out.write_record(&columns).map_err(|e| io(e.into()))?;
         let basin_column = columns.len() - 2;
-        Ok(EndpointsWriter { path: path.to_path_buf(), raw, out, config: config.clone(), basin_column })
+        Ok(EndpointsWriter { path: path.to_path_buf(), raw, out, problem: problem.clone(), basin_column })
     }
 
     /// Appends a chunk; `Label::Basin(i)` is written as the index i.
@@ -139,13 +140,13 @@ impl EndpointsWriter {
         let io = |e: csv::Error| Error::Io { path: self.path.clone(), source: e.into() };
         // The start as the engine computed it: in f32 unless the run is f64.
         let (f32_starts, f64_starts) =
-            (crate::starts::StartFn::<f32>::new(&self.config), crate::starts::StartFn::<f64>::new(&self.config));
+            (crate::starts::StartFn::<f32>::new(&self.problem), crate::starts::StartFn::<f64>::new(&self.problem));
         for (e, label) in endpoints.iter().zip(labels) {
             let basin = match label {
                 Label::Basin(i) => i.to_string(),
                 _ => String::new(),
             };
-            let start: Vec<String> = match self.config.precision {
+            let start: Vec<String> = match self.problem.precision {
                 Precision::F32 => f32_starts.point_vec(e.index).iter().map(|v| v.to_string()).collect(),
                 Precision::F64 => f64_starts.point_vec(e.index).iter().map(|v| v.to_string()).collect(),
             };
@@ -176,7 +177,7 @@ impl EndpointsWriter {
         let mut reader = csv::Reader::from_reader(std::io::BufReader::new(raw));
         batch.stage(&self.path, |w| {
             let mut out = csv::Writer::from_writer(w);
-            let mut columns = endpoint_columns(self.config.surface.dim());
+            let mut columns = endpoint_columns(self.problem.surface.dim());
             columns.push("partial".into());
             out.write_record(&columns)?;
             for record in reader.records() {
@@ -194,5 +195,11 @@ impl EndpointsWriter {
             }
             out.flush()
         })
+    }
+}
+
+impl Sink for EndpointsWriter {
+    fn chunk(&mut self, chunk: &Chunk) -> Result<()> {
+        self.write_chunk(chunk.endpoints, chunk.labels)
     }
 }

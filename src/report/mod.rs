@@ -11,9 +11,10 @@ pub use table::{point_text, print_table, region_text, thousands};
 use serde::{Deserialize, Serialize};
 
 use crate::basins::{Summary, restarts_for_99, wilson95};
-use crate::config::RunConfig;
 use crate::engine::DeviceInfo;
-use crate::run::{Outcome, Timing};
+use crate::pipeline::{Outcome, Timing};
+use crate::plan::Plan;
+use crate::problem::Problem;
 use crate::surface::{Kind, Surface, symmetric_eigenvalues};
 
 /// The JSON contract: scripts rely on these keys.
@@ -64,14 +65,14 @@ pub struct ConfigJson {
     #[serde(default = "two")]
     pub dim: usize,
     pub starts: String,
-    pub precision: crate::config::Precision,
-    pub optimizer: crate::config::Optimizer,
+    pub precision: crate::problem::Precision,
+    pub optimizer: crate::optim::Optimizer,
     /// The optimizer's parameters (beta1, beta2, eps, damping; each
     /// optimizer uses those its formula names).
     #[serde(default = "gd_params")]
-    pub optimizer_params: crate::config::OptimizerParams,
+    pub optimizer_params: crate::optim::OptimizerParams,
     /// The backend asked for: auto, cpu or gpu (`device.backend` is the one used).
-    pub backend: crate::config::Backend,
+    pub backend: crate::plan::Backend,
     /// Escape bound, in half-widths of the region from its centre.
     pub bound: f64,
     pub cluster_radius: f64,
@@ -109,17 +110,18 @@ pub struct BasinRow {
 }
 
 impl Report {
-    pub fn new(config: &RunConfig, device: &DeviceInfo, outcome: &Outcome) -> Report {
+    /// The report of a run of `problem` by `plan` on `device`.
+    pub fn new(problem: &Problem, plan: &Plan, device: &DeviceInfo, outcome: &Outcome) -> Report {
         let walker_steps_per_s = outcome.walker_steps as f64 / outcome.timing.descent_s.max(1e-12);
         Report::build(
-            &config.surface,
-            ConfigJson::from(config),
+            &problem.surface,
+            ConfigJson::new(problem, plan),
             device.clone(),
             outcome.summary.clone(),
             outcome.partial,
             outcome.timing,
             walker_steps_per_s,
-            config.shard.map(|(k, n)| [k, n]),
+            plan.shard.map(|(k, n)| [k, n]),
         )
     }
 
@@ -207,8 +209,9 @@ impl Report {
     }
 }
 
-impl From<&RunConfig> for ConfigJson {
-    fn from(config: &RunConfig) -> Self {
+impl ConfigJson {
+    /// What the JSON stores of a run's problem and plan.
+    pub fn new(config: &Problem, plan: &Plan) -> Self {
         ConfigJson {
             walkers: config.walkers,
             steps: config.steps,
@@ -221,7 +224,7 @@ impl From<&RunConfig> for ConfigJson {
             optimizer: config.optimizer,
             optimizer_params: config.optimizer_params,
             dim: config.surface.dim(),
-            backend: config.backend,
+            backend: plan.backend,
             bound: config.bound,
             cluster_radius: config.cluster_radius,
             expr: config.surface.expr().map(str::to_string),
@@ -237,8 +240,8 @@ fn two() -> usize {
     2
 }
 
-fn gd_params() -> crate::config::OptimizerParams {
-    crate::config::OptimizerParams::defaults(crate::config::Optimizer::Gd)
+fn gd_params() -> crate::optim::OptimizerParams {
+    crate::optim::OptimizerParams::defaults(crate::optim::Optimizer::Gd)
 }
 
 /// Column names of a point: x, y in 2-D, else x1..xD.
@@ -250,7 +253,7 @@ pub fn axis_names(dim: usize) -> Vec<String> {
 fn warnings(surface: &Surface, config: &ConfigJson, s: &Summary) -> Vec<String> {
     let mut out = Vec::new();
     // The 2/lambda_max bound is plain gradient descent's.
-    let plain = config.optimizer == crate::config::Optimizer::Gd;
+    let plain = config.optimizer == crate::optim::Optimizer::Gd;
     for k in surface.known_points().iter().filter(|k| plain && k.kind == Kind::Minimum) {
         let eig = symmetric_eigenvalues(&surface.hessian(&k.point), k.point.len());
         let lambda_max = eig.last().copied().unwrap_or(f64::NAN);

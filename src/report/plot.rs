@@ -8,9 +8,9 @@ use plotters::style::FontStyle;
 
 use super::Report;
 use crate::basins::{Basin, Label};
-use crate::config::Region;
 use crate::error::{Error, Result};
 use crate::output::{Batch, Target, temporary_for};
+use crate::region::Region;
 use crate::surface::{Kind, Surface};
 use crate::trajectories::TrajectoryPoint;
 

@@ -17,8 +17,9 @@ use std::time::Duration;
 use bytemuck::{Pod, Zeroable};
 
 use super::{DeviceInfo, Endpoint, Engine, Status, StepParams};
-use crate::config::{Optimizer, RunConfig, Starts};
 use crate::error::{Error, Result};
+use crate::plan::Plan;
+use crate::problem::{Optimizer, Problem, Starts};
 use crate::starts;
 use crate::surface::Surface;
 
@@ -191,6 +192,8 @@ pub struct GpuEngine {
     /// The last `descend`'s GPU time by the timestamps: from its first
     /// dispatch's start to its last one's end, summed over its chunks.
     device_seconds: Option<f64>,
+    /// Most steps in one dispatch.
+    steps_per_dispatch: u32,
 }
 
 /// Two timestamps per run (the first dispatch's start, the last one's
@@ -259,7 +262,14 @@ impl GpuEngine {
             uncaptured,
             timestamps,
             device_seconds: None,
+            steps_per_dispatch: Plan::default().steps_per_dispatch,
         })
+    }
+
+    /// Splits each chunk's steps into dispatches of at most `steps` (each
+    /// GPU submission stays short, so a display's watchdog does not fire).
+    pub fn set_steps_per_dispatch(&mut self, steps: u32) {
+        self.steps_per_dispatch = steps.max(1);
     }
 
     /// Times the dispatches by the GPU's clock (`device_seconds`): on by
@@ -324,9 +334,9 @@ impl GpuEngine {
 
     /// Runs `steps` steps (0 gives the start points) on walkers `range`, and
     /// returns the raw GPU records.
-    pub fn run_raw(&mut self, config: &RunConfig, range: Range<u64>, steps: u32) -> Result<Vec<GpuWalker>> {
+    pub fn run_raw(&mut self, problem: &Problem, range: Range<u64>, steps: u32) -> Result<Vec<GpuWalker>> {
         let dim = self.surface.dim();
-        Ok(self.run(config, range, steps, |_, words| decode(words, dim))?.0)
+        Ok(self.run(problem, range, steps, |_, words| decode(words, dim))?.0)
     }
 
     /// Runs `steps` steps on walkers `range` and reads each walker's record
@@ -334,18 +344,18 @@ impl GpuEngine {
     /// seconds the dispatches took, where the device has timestamps.
     fn run<T>(
         &mut self,
-        config: &RunConfig,
+        problem: &Problem,
         range: Range<u64>,
         steps: u32,
         read: impl Fn(u64, &[u32]) -> T,
     ) -> Result<(Vec<T>, Option<f64>)> {
-        self.use_optimizer(config.optimizer)?;
+        self.use_optimizer(problem.optimizer)?;
         let count = range.end - range.start;
         if count > self.max_chunk() {
             return Err(Error::Gpu(format!("chunk of {count} walkers is above this device's {}", self.max_chunk())));
         }
-        let step = StepParams::<f32>::new(config);
-        let region = &config.region;
+        let step = StepParams::<f32>::new(problem);
+        let region = &problem.region;
         let dim = self.surface.dim();
         let walker_bytes = self.walker_bytes();
         // lo, hi, origin, width: twin of `bounds` in the shader.
@@ -359,8 +369,8 @@ impl GpuEngine {
             beta2: step.beta2,
             eps: step.eps,
             damping: step.damping,
-            seed_lo: config.seed as u32,
-            seed_hi: (config.seed >> 32) as u32,
+            seed_lo: problem.seed as u32,
+            seed_hi: (problem.seed >> 32) as u32,
             base_lo: range.start as u32,
             base_hi: (range.start >> 32) as u32,
             count: count as u32,
@@ -370,7 +380,7 @@ impl GpuEngine {
             _pad0: 0,
             _pad1: 0,
         };
-        let spd = config.steps_per_dispatch;
+        let spd = self.steps_per_dispatch;
         let groups = (count as u32).div_ceil(WORKGROUP_SIZE);
         let queue = self.ctx.queue.clone();
         let device = self.ctx.device.clone();
@@ -379,11 +389,11 @@ impl GpuEngine {
         let uncaptured = self.uncaptured.clone();
         let b = self.buffers(count);
         queue.write_buffer(&b.bounds, 0, bytemuck::cast_slice(&bounds));
-        if config.starts != Starts::Uniform {
+        if problem.starts != Starts::Uniform {
             params.start_mode = START_BUFFER;
             let points: Vec<f32> = range
                 .clone()
-                .flat_map(|i| starts::start_f64(&config.starts, region, config.seed, i))
+                .flat_map(|i| starts::start_f64(&problem.starts, region, problem.seed, i))
                 .map(|v| v as f32)
                 .collect();
             queue.write_buffer(&b.starts, 0, bytemuck::cast_slice(&points));
@@ -505,8 +515,8 @@ impl Engine for GpuEngine {
         self.max_chunk()
     }
 
-    fn descend(&mut self, config: &RunConfig, range: Range<u64>) -> Result<Vec<Endpoint>> {
-        debug_assert_eq!(self.surface, config.surface);
+    fn descend(&mut self, problem: &Problem, range: Range<u64>) -> Result<Vec<Endpoint>> {
+        debug_assert_eq!(self.surface, problem.surface);
         let mut out = Vec::with_capacity((range.end - range.start) as usize);
         let mut first = range.start;
         self.device_seconds = self.timestamps.as_ref().map(|_| 0.0);
@@ -515,7 +525,7 @@ impl Engine for GpuEngine {
             let part = first..(first + self.max_chunk()).min(range.end);
             first = part.end;
             // Straight from the words to endpoints: no GpuWalker in between.
-            let (endpoints, seconds) = self.run(config, part, config.steps, |index, words| {
+            let (endpoints, seconds) = self.run(problem, part, problem.steps, |index, words| {
                 let (p, f, grad_norm, iterations, status) = fields(words, dim);
                 Endpoint {
                     index,

@@ -22,7 +22,7 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use super::{Endpoint, Status, StepParams};
-use crate::config::{Optimizer, RunConfig};
+use crate::problem::{Optimizer, Problem};
 use crate::starts::StartFn;
 use crate::surface::{Real, Surface, camel, himmelblau, peaks};
 use lanes::{LANES, LaneMask, Lanes, Vector};
@@ -341,8 +341,8 @@ fn run_avx512(surface: &Surface, blocks: &mut [Block<WIDE>; BLOCKS], steps: u32,
 
 /// Whether the blocks run this job: plain gradient descent on a 2-D surface
 /// (hand-written, or a formula in x and y).
-pub fn handles(config: &RunConfig) -> bool {
-    config.optimizer == Optimizer::Gd && config.surface.dim() == 2
+pub fn handles(problem: &Problem) -> bool {
+    problem.optimizer == Optimizer::Gd && problem.surface.dim() == 2
 }
 
 /// Walkers `first..first + count` at their starts, the lanes after them stopped.
@@ -359,27 +359,27 @@ fn task_blocks<const N: usize>(start_of: &StartFn<f32>, first: u64, count: usize
 }
 
 /// Descends walkers `range` of the job on the fastest instruction set.
-pub fn descend_range(config: &RunConfig, range: Range<u64>) -> Vec<Endpoint> {
-    descend_range_on(InstructionSet::best(), config, range)
+pub fn descend_range(problem: &Problem, range: Range<u64>) -> Vec<Endpoint> {
+    descend_range_on(InstructionSet::best(), problem, range)
 }
 
 /// Descends walkers `range` of the job on `set`, which the CPU must have
 /// (`run_avx2` and `run_avx512` check).
-pub fn descend_range_on(set: InstructionSet, config: &RunConfig, range: Range<u64>) -> Vec<Endpoint> {
+pub fn descend_range_on(set: InstructionSet, problem: &Problem, range: Range<u64>) -> Vec<Endpoint> {
     match set {
-        InstructionSet::Portable => descend_tasks::<LANES>(config, range, run_portable),
-        InstructionSet::Avx2 => descend_tasks::<LANES>(config, range, run_avx2),
-        InstructionSet::Avx512 => descend_tasks::<WIDE>(config, range, run_avx512),
+        InstructionSet::Portable => descend_tasks::<LANES>(problem, range, run_portable),
+        InstructionSet::Avx2 => descend_tasks::<LANES>(problem, range, run_avx2),
+        InstructionSet::Avx512 => descend_tasks::<WIDE>(problem, range, run_avx512),
     }
 }
 
 /// `BLOCKS` blocks of N walkers to a rayon task, tasks to a rayon job as
 /// `JOB` says.
-fn descend_tasks<const N: usize>(config: &RunConfig, range: Range<u64>, run: RunTask<N>) -> Vec<Endpoint> {
+fn descend_tasks<const N: usize>(problem: &Problem, range: Range<u64>, run: RunTask<N>) -> Vec<Endpoint> {
     let task = BLOCKS * N;
-    let params = StepParams::<f32>::new(config);
-    let start_of = StartFn::<f32>::new(config);
-    let surface = &config.surface;
+    let params = StepParams::<f32>::new(problem);
+    let start_of = StartFn::<f32>::new(problem);
+    let surface = &problem.surface;
     let tasks = (range.end - range.start).div_ceil(task as u64) as usize;
     let tasks_per_job = (JOB / task).min(tasks / (JOBS_PER_THREAD * rayon::current_num_threads())).max(1);
     (0..tasks)
@@ -389,7 +389,7 @@ fn descend_tasks<const N: usize>(config: &RunConfig, range: Range<u64>, run: Run
             let first = range.start + (k * task) as u64;
             let count = ((range.end - first) as usize).min(task);
             let mut blocks = task_blocks::<N>(&start_of, first, count);
-            run(surface, &mut blocks, config.steps, &params);
+            run(surface, &mut blocks, problem.steps, &params);
             (0..count).map(move |i| {
                 let (b, l) = (&blocks[i / N], i % N);
                 Endpoint {
@@ -415,15 +415,15 @@ mod tests {
     fn every_instruction_set_gives_the_same_walkers() {
         // 480 peaks walkers from the default region: ten tasks of the widest
         // blocks, twenty of the others.
-        let config = RunConfig { walkers: 480, ..RunConfig::new(Surface::Peaks) };
-        let reference = descend_range_on(InstructionSet::Portable, &config, 0..config.walkers);
+        let problem = Problem { walkers: 480, ..Problem::new(Surface::Peaks) };
+        let reference = descend_range_on(InstructionSet::Portable, &problem, 0..problem.walkers);
         let settled = reference.iter().filter(|e| e.status == Status::Converged).count();
         let moving = reference.iter().filter(|e| e.status == Status::Moving).count();
         // Both kinds of walker are there to compare: about a fifth still moves.
         assert!(settled > 240 && moving > 40, "{settled} settled, {moving} moving");
         let mut compared = Vec::new();
         for set in InstructionSet::ALL.into_iter().filter(|s| s.available() && *s != InstructionSet::Portable) {
-            let fast = descend_range_on(set, &config, 0..config.walkers);
+            let fast = descend_range_on(set, &problem, 0..problem.walkers);
             assert_eq!(fast.len(), reference.len());
             for (a, b) in fast.iter().zip(&reference) {
                 assert_eq!((a.index, a.status), (b.index, b.status), "{}", set.name());
@@ -452,8 +452,8 @@ mod tests {
         ];
         let mut seen = [0usize; 4];
         for surface in surfaces {
-            let config = RunConfig { walkers: 300, ..RunConfig::new(surface) };
-            let portable = descend_range_on(InstructionSet::Portable, &config, 0..config.walkers);
+            let problem = Problem { walkers: 300, ..Problem::new(surface) };
+            let portable = descend_range_on(InstructionSet::Portable, &problem, 0..problem.walkers);
             for e in &portable {
                 seen[e.status as usize] += 1;
             }
@@ -461,15 +461,15 @@ mod tests {
                 continue;
             }
             let [a, b] =
-                [InstructionSet::Avx2, InstructionSet::Avx512].map(|set| descend_range_on(set, &config, 0..300));
+                [InstructionSet::Avx2, InstructionSet::Avx512].map(|set| descend_range_on(set, &problem, 0..300));
             for (a, b) in a.iter().zip(&b) {
                 let bits = |e: &Endpoint| (e.point.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), e.f.to_bits());
                 assert_eq!((a.index, a.status, a.iterations), (b.index, b.status, b.iterations));
-                assert_eq!(bits(a), bits(b), "walker {} of {}", a.index, config.surface.name());
+                assert_eq!(bits(a), bits(b), "walker {} of {}", a.index, problem.surface.name());
             }
             // And both stop the way the portable path does, each walker.
             let statuses = |v: &[Endpoint]| v.iter().map(|e| e.status).collect::<Vec<_>>();
-            assert_eq!(statuses(&a), statuses(&portable), "{}", config.surface.name());
+            assert_eq!(statuses(&a), statuses(&portable), "{}", problem.surface.name());
         }
         // Every way of stopping was there (moving, converged, escaped, not finite).
         assert!(seen.iter().all(|&n| n > 0), "{seen:?}");
@@ -478,9 +478,9 @@ mod tests {
     #[test]
     fn a_partial_task_leaves_its_spare_lanes_alone() {
         // 37 walkers: one task and a piece on 8 lanes, less than one on 16.
-        let config = RunConfig { walkers: 37, ..RunConfig::new(Surface::Peaks) };
+        let problem = Problem { walkers: 37, ..Problem::new(Surface::Peaks) };
         for set in InstructionSet::ALL.into_iter().filter(|s| s.available()) {
-            let endpoints = descend_range_on(set, &config, 5..37);
+            let endpoints = descend_range_on(set, &problem, 5..37);
             assert_eq!(endpoints.iter().map(|e| e.index).collect::<Vec<_>>(), (5..37).collect::<Vec<_>>());
         }
     }
