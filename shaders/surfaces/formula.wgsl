@@ -1,4 +1,4 @@
-// The functions generated formulas call (src/surface/formula.rs, `WGSL_FUNCTIONS`).
+// The functions generated formulas call (src/surface/formula/wgsl.rs, `WGSL_FUNCTIONS`).
 // Each is the twin of Rust's f32 function (`Func::apply`, `f32::powf`): WGSL's
 // builtin is undefined or driver-dependent at some inputs where Rust's answer
 // is defined, so those inputs are answered here as Rust answers them and the

@@ -4,7 +4,7 @@
 //!
 //! Peaks, Himmelblau and the camel are written by hand (2-D, inlined into
 //! the fast CPU engine); the library's other surfaces and `--expr` are
-//! formulas, differentiated by `formula.rs`. The engines only call the
+//! formulas, differentiated by `formula/`. The engines only call the
 //! methods below.
 
 pub mod camel;
@@ -64,7 +64,7 @@ pub struct Known2 {
 pub const MAX_DIM: usize = formula::MAX_VARIABLES;
 
 /// The surfaces of the library that are defined by their formula: the
-/// gradient, the Hessian and the WGSL come from `formula.rs`.
+/// gradient, the Hessian and the WGSL come from `formula/`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Library {
     /// The course's bowl x^2 + y^2: one minimum at the origin.

@@ -1,0 +1,344 @@
+//! The tokenizer and recursive-descent parser: formula text into the graph.
+
+use super::graph::{Func, Graph, Id, Node};
+use super::{MAX_DEPTH, MAX_GRAPH_NODES, MAX_VARIABLES, ParseError, too_large_message};
+
+/// Which variable names a formula used.
+#[derive(Default)]
+pub(super) struct Variables {
+    /// x or y seen (the 2-D names).
+    plain: bool,
+    /// Highest k of an xk seen.
+    indexed: usize,
+}
+
+impl Variables {
+    pub(super) fn dim(&self) -> usize {
+        self.indexed
+    }
+    pub(super) fn implied_min(&self) -> usize {
+        if self.plain { 2 } else { 1 }
+    }
+}
+
+/// Recursive descent over the grammar
+///   sum     = product (("+" | "-") product)*
+///   product = unary (("*" | "/") unary)*
+///   unary   = ("-" | "+")* power
+///   power   = atom ("^" unary)?          (right-associative; -x^2 = -(x^2))
+///   atom    = number | name | name "(" sum ")" | "(" sum ")"
+/// It recurses only into "(", a function's argument and an exponent, at
+/// most `MAX_DEPTH` deep; and stops once the graph holds `MAX_GRAPH_NODES`.
+pub(super) struct Parser<'a> {
+    chars: Vec<char>,
+    at: usize,
+    graph: &'a mut Graph,
+    vars: Variables,
+    depth: usize,
+}
+
+impl<'a> Parser<'a> {
+    pub(super) fn new(source: &str, graph: &'a mut Graph) -> Self {
+        Parser { chars: source.chars().collect(), at: 0, graph, vars: Variables::default(), depth: 0 }
+    }
+
+    /// Runs `inner` one nesting level down (the "(", function or "^" at
+    /// column `at`), or refuses past `MAX_DEPTH`.
+    fn nested<T>(
+        &mut self,
+        at: usize,
+        inner: impl FnOnce(&mut Self) -> Result<T, ParseError>,
+    ) -> Result<T, ParseError> {
+        if self.depth >= MAX_DEPTH {
+            return Err(ParseError {
+                column: at + 1,
+                message: format!("nested too deep: at most {MAX_DEPTH} levels of parentheses, functions and powers"),
+            });
+        }
+        self.depth += 1;
+        let out = inner(self);
+        self.depth -= 1;
+        out
+    }
+
+    /// `id`, or the size error once the graph is full.
+    fn checked(&self, id: Id) -> Result<Id, ParseError> {
+        if self.graph.nodes.len() > MAX_GRAPH_NODES {
+            return Err(self.error(too_large_message()));
+        }
+        Ok(id)
+    }
+
+    pub(super) fn parse(mut self) -> Result<(Id, Variables), ParseError> {
+        self.skip_space();
+        if self.at == self.chars.len() {
+            return Err(self.error("expected a formula, found nothing"));
+        }
+        let root = self.sum()?;
+        self.skip_space();
+        if self.at < self.chars.len() {
+            return Err(self.expected("an operator (+ - * / ^) or the end"));
+        }
+        if self.vars.plain && self.vars.indexed > 0 {
+            return Err(ParseError { column: 1, message: "use x, y or x1, x2, ..., not both".into() });
+        }
+        Ok((root, self.vars))
+    }
+
+    fn error(&self, message: impl Into<String>) -> ParseError {
+        ParseError { column: self.at + 1, message: message.into() }
+    }
+
+    /// "expected WHAT, found X" at the current column.
+    fn expected(&self, what: &str) -> ParseError {
+        let found = match self.chars.get(self.at) {
+            Some(c) => format!("{:?}", c.to_string()),
+            None => "the end".to_string(),
+        };
+        self.error(format!("expected {what}, found {found}"))
+    }
+
+    fn skip_space(&mut self) {
+        while self.chars.get(self.at).is_some_and(|c| c.is_whitespace()) {
+            self.at += 1;
+        }
+    }
+
+    /// Consumes `c` (after spaces) if it is next.
+    fn eat(&mut self, c: char) -> bool {
+        self.skip_space();
+        if self.chars.get(self.at) == Some(&c) {
+            self.at += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn sum(&mut self) -> Result<Id, ParseError> {
+        let mut acc = self.product()?;
+        loop {
+            if self.eat('+') {
+                let r = self.product()?;
+                let id = self.graph.sum(acc, r);
+                acc = self.checked(id)?;
+            } else if self.eat('-') {
+                let r = self.product()?;
+                let id = self.graph.difference(acc, r);
+                acc = self.checked(id)?;
+            } else {
+                return Ok(acc);
+            }
+        }
+    }
+
+    fn product(&mut self) -> Result<Id, ParseError> {
+        let mut acc = self.unary()?;
+        loop {
+            if self.eat('*') {
+                let r = self.unary()?;
+                let id = self.graph.product(acc, r);
+                acc = self.checked(id)?;
+            } else if self.eat('/') {
+                let r = self.unary()?;
+                let id = self.graph.quotient(acc, r);
+                acc = self.checked(id)?;
+            } else {
+                return Ok(acc);
+            }
+        }
+    }
+
+    /// Signs in a loop: "- - x" negates twice, innermost first, as the
+    /// recursive rule would.
+    fn unary(&mut self) -> Result<Id, ParseError> {
+        let mut minus = 0usize;
+        loop {
+            if self.eat('-') {
+                minus += 1;
+            } else if !self.eat('+') {
+                break;
+            }
+        }
+        let mut a = self.power()?;
+        for _ in 0..minus {
+            a = self.graph.neg(a);
+        }
+        self.checked(a)
+    }
+
+    fn power(&mut self) -> Result<Id, ParseError> {
+        let base = self.atom()?;
+        if self.eat('^') {
+            let exponent = self.nested(self.at - 1, Self::unary)?;
+            let id = self.graph.power(base, exponent);
+            return self.checked(id);
+        }
+        Ok(base)
+    }
+
+    fn atom(&mut self) -> Result<Id, ParseError> {
+        self.skip_space();
+        let what = "a number, a variable, a function or \"(\"";
+        let Some(&c) = self.chars.get(self.at) else { return Err(self.expected(what)) };
+        if c == '(' {
+            self.at += 1;
+            return self.nested(self.at - 1, |p| {
+                let inner = p.sum()?;
+                if !p.eat(')') {
+                    return Err(p.expected("\")\""));
+                }
+                Ok(inner)
+            });
+        }
+        if c.is_ascii_digit() || c == '.' {
+            return self.number();
+        }
+        if c.is_alphabetic() {
+            return self.name();
+        }
+        Err(self.expected(what))
+    }
+
+    fn number(&mut self) -> Result<Id, ParseError> {
+        let start = self.at;
+        let digits = |p: &mut Self| {
+            while p.chars.get(p.at).is_some_and(|c| c.is_ascii_digit()) {
+                p.at += 1;
+            }
+        };
+        digits(self);
+        if self.chars.get(self.at) == Some(&'.') {
+            self.at += 1;
+            digits(self);
+        }
+        // An exponent only when digits follow ("2e" stops after the 2, and
+        // the e then wants an operator before it).
+        if matches!(self.chars.get(self.at), Some('e' | 'E')) {
+            let sign = matches!(self.chars.get(self.at + 1), Some('+' | '-')) as usize;
+            if self.chars.get(self.at + 1 + sign).is_some_and(|c| c.is_ascii_digit()) {
+                self.at += 1 + sign;
+                digits(self);
+            }
+        }
+        let text: String = self.chars[start..self.at].iter().collect();
+        match text.parse::<f64>() {
+            Ok(v) if v.is_finite() => Ok(self.graph.constant(v)),
+            _ => {
+                self.at = start;
+                Err(self.error(format!("expected a number, found {}", crate::error::quote(&text))))
+            }
+        }
+    }
+
+    fn name(&mut self) -> Result<Id, ParseError> {
+        let start = self.at;
+        while self.chars.get(self.at).is_some_and(|c| c.is_alphanumeric() || *c == '_') {
+            self.at += 1;
+        }
+        let name: String = self.chars[start..self.at].iter().collect();
+        if let Some(&(_, f)) = Func::NAMED.iter().find(|(n, _)| *n == name) {
+            if !self.eat('(') {
+                return Err(self.expected(&format!("\"(\" after {name}")));
+            }
+            let arg = self.nested(start, |p| {
+                let arg = p.sum()?;
+                if !p.eat(')') {
+                    return Err(p.expected("\")\""));
+                }
+                Ok(arg)
+            })?;
+            let id = self.graph.call(f, arg);
+            return self.checked(id);
+        }
+        let var = |p: &mut Self, k: usize| p.graph.add(Node::Var(k));
+        match name.as_str() {
+            "pi" => Ok(self.graph.constant(std::f64::consts::PI)),
+            "e" => Ok(self.graph.constant(std::f64::consts::E)),
+            "x" | "y" => {
+                self.vars.plain = true;
+                Ok(var(self, (name == "y") as usize))
+            }
+            _ => match name.strip_prefix('x').and_then(|k| k.parse::<usize>().ok()) {
+                Some(k) if (1..=MAX_VARIABLES).contains(&k) && !name[1..].starts_with('0') => {
+                    self.vars.indexed = self.vars.indexed.max(k);
+                    Ok(var(self, k - 1))
+                }
+                _ => {
+                    self.at = start;
+                    let functions: Vec<&str> = Func::NAMED.iter().map(|(n, _)| *n).collect();
+                    Err(self.error(format!(
+                        "unknown name {}: expected x, y, x1..x{MAX_VARIABLES}, pi, e or a function ({})",
+                        crate::error::quote(&name),
+                        functions.join(", ")
+                    )))
+                }
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::surface::formula::{Formula, MAX_DEPTH};
+
+    fn f(text: &str, p: &[f64]) -> f64 {
+        Formula::parse(text, None).unwrap().value(p)
+    }
+
+    #[test]
+    fn precedence_and_associativity() {
+        assert_eq!(f("-x^2", &[3.0, 0.0]), -9.0);
+        assert_eq!(f("2^3^2", &[0.0, 0.0]), 512.0);
+        assert_eq!(f("1 - 2 - 3", &[0.0, 0.0]), -4.0);
+        assert_eq!(f("8 / 4 / 2", &[0.0, 0.0]), 1.0);
+        assert_eq!(f("2*x + y*3", &[1.0, 2.0]), 8.0);
+        assert_eq!(f("2^-1", &[0.0, 0.0]), 0.5);
+        assert_eq!(f("(x+1)^2", &[-3.0, 0.0]), 4.0);
+        assert!((f("pi + e", &[0.0, 0.0]) - 5.859874482048838).abs() < 1e-15);
+        assert_eq!(f("1.5e2 + .5", &[0.0, 0.0]), 150.5);
+    }
+
+    #[test]
+    fn errors_name_the_column_and_what_was_expected() {
+        let err = |text: &str| Formula::parse(text, None).unwrap_err().to_string();
+        assert_eq!(err("x +* y"), "column 4: expected a number, a variable, a function or \"(\", found \"*\"");
+        assert_eq!(err("(x + y"), "column 7: expected \")\", found the end");
+        assert_eq!(err("x y"), "column 3: expected an operator (+ - * / ^) or the end, found \"y\"");
+        assert_eq!(err("sin x"), "column 5: expected \"(\" after sin, found \"x\"");
+        assert!(err("z + 1").starts_with("column 1: unknown name \"z\""));
+        assert_eq!(err("   "), "column 4: expected a formula, found nothing");
+        assert!(err("x + x1").contains("not both"));
+        assert!(err("log(0)").contains("constant part"));
+        // Found by `cargo fuzz run formula`: 10^111 is finite in f64 only,
+        // and the kernel said `inf.0`.
+        assert!(err(" 10^ 111").contains("not a finite f32"), "{}", err(" 10^ 111"));
+    }
+
+    #[test]
+    fn the_deepest_formula_allowed_parses_on_a_small_stack() {
+        let text = format!("{}x{}", "sin((".repeat(MAX_DEPTH / 2), "))".repeat(MAX_DEPTH / 2));
+        let f = std::thread::Builder::new()
+            .stack_size(512 * 1024)
+            .spawn(move || Formula::parse(&text, None).map(|f| f.kernel_ops()))
+            .unwrap()
+            .join()
+            .unwrap();
+        assert!(f.is_ok(), "{f:?}");
+    }
+
+    #[test]
+    fn long_user_text_in_errors_is_quoted_and_cut() {
+        let e = Formula::parse(&format!("x + {}", "z".repeat(10_000)), None).unwrap_err().to_string();
+        assert!(e.len() < 400 && e.contains("more characters"), "{e}");
+        let e = Formula::parse("x + \u{1b}[31m", None).unwrap_err().to_string();
+        assert!(!e.chars().any(char::is_control), "{e}");
+    }
+
+    #[test]
+    fn dimension_comes_from_the_names_used() {
+        assert_eq!(Formula::parse("x^2", None).unwrap().dim(), 2);
+        assert_eq!(Formula::parse("x1^2 + x3", None).unwrap().dim(), 3);
+        assert_eq!(Formula::parse("x1^2", Some(5)).unwrap().dim(), 5);
+    }
+}
