@@ -77,7 +77,7 @@ pub fn flag_of(field: &str) -> Option<String> {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Shorthand for an input error.
-pub(crate) fn input(message: impl Into<String>) -> Error {
+pub fn input(message: impl Into<String>) -> Error {
     Error::Input(message.into())
 }
 

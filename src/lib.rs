@@ -8,13 +8,9 @@
 
 pub mod basins;
 pub mod bench;
-pub mod cli;
-pub mod commands;
-pub mod config;
 pub mod critical;
 pub mod engine;
 pub mod error;
-pub mod interrupt;
 pub mod memory;
 pub mod merge;
 pub mod optim;

@@ -5,11 +5,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::config::{self, Outputs, RunConfig};
-use crate::error::{Result, input};
-use crate::plan::{Backend, Plan};
-use crate::problem::{Optimizer, OptimizerParams, Precision, Problem, Region, Starts};
-use crate::surface::Surface;
-use crate::trajectories::TrajectorySpec;
+use multistart::error::{Result, input};
+use multistart::plan::{Backend, Plan};
+use multistart::problem::{Optimizer, OptimizerParams, Precision, Problem, Region, Starts};
+use multistart::surface::Surface;
+use multistart::trajectories::TrajectorySpec;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -109,7 +109,7 @@ pub struct CriticalArgs {
     #[arg(long, allow_hyphen_values = true, value_name = "XMIN,XMAX,YMIN,YMAX")]
     pub region: Option<String>,
     /// Newton starts per side of the search grid: N, or NxN as the run's --grid.
-    #[arg(long, value_parser = config::parse_square_side, default_value_t = crate::critical::DEFAULT_GRID)]
+    #[arg(long, value_parser = config::parse_square_side, default_value_t = multistart::critical::DEFAULT_GRID)]
     pub grid: u32,
     /// Write the points as JSON.
     #[arg(long, value_name = "FILE")]
@@ -139,7 +139,7 @@ impl CriticalArgs {
         if !(4..=1024).contains(&self.grid) {
             return Err(input(format!("--grid {}: expected 4 to 1024 starts per side", self.grid)));
         }
-        crate::output::check_named(&[("--json", &self.json), ("--csv", &self.csv)], &[])?;
+        multistart::output::check_named(&[("--json", &self.json), ("--csv", &self.csv)], &[])?;
         Ok((surface, region))
     }
 }
@@ -186,7 +186,7 @@ impl SweepArgs {
         let mut base = self.run.into_config()?;
         base.outputs.png = png;
         base.outputs.csv_basins = csv;
-        crate::output::check_named(
+        multistart::output::check_named(
             &[("--json", &base.outputs.json), ("--csv", &base.outputs.csv_basins), ("--png", &base.outputs.png)],
             &base.outputs.inputs,
         )?;
@@ -256,8 +256,8 @@ pub struct BenchArgs {
 }
 
 impl BenchArgs {
-    pub fn into_config(self) -> Result<crate::bench::BenchConfig> {
-        crate::bench::BenchConfig {
+    pub fn into_config(self) -> Result<multistart::bench::BenchConfig> {
+        multistart::bench::BenchConfig {
             surface: Surface::Peaks,
             walkers: self.walkers,
             steps: self.steps,
@@ -293,7 +293,7 @@ impl SurfaceArgs {
     pub fn surface(&self) -> Result<Surface> {
         let surface = match &self.expr {
             Some(text) => {
-                Surface::formula(text).map_err(|e| input(format!("--expr {}: {e}", crate::error::quoted(text))))?
+                Surface::formula(text).map_err(|e| input(format!("--expr {}: {e}", multistart::error::quoted(text))))?
             }
             None => self.surface.clone(),
         };
@@ -438,7 +438,7 @@ impl RunArgs {
             if !uses(flag) {
                 return Err(input(format!(
                     "{flag} {}: --optimizer {} does not use it",
-                    crate::error::number(v),
+                    multistart::error::number(v),
                     self.optimizer.name()
                 )));
             }
@@ -497,7 +497,7 @@ impl RunArgs {
             if self.starts == StartsKind::Grid {
                 return Err(input("--starts-file and --starts grid exclude each other"));
             }
-            let points = crate::starts::read_starts_file(path)?;
+            let points = multistart::starts::read_starts_file(path)?;
             p.walkers = points.len() as u64;
             Starts::Points { source: format!("file {}", path.display()), points }
         } else if let Some(text) = &self.grid {

@@ -30,13 +30,13 @@ pub fn install() {
                 if signal == FIRST.load(Ordering::SeqCst) && at.elapsed() < SAME_SIGNAL_WINDOW {
                     continue;
                 }
-                crate::output::remove_temporaries();
+                multistart::output::remove_temporaries();
                 std::process::exit(128 + signal);
             }
             first_at = Some(Instant::now());
             FIRST.store(signal, Ordering::SeqCst);
             if !STOPPABLE.load(Ordering::SeqCst) {
-                crate::output::remove_temporaries();
+                multistart::output::remove_temporaries();
                 std::process::exit(128 + signal);
             }
             eprintln!(

@@ -3,11 +3,11 @@
 
 use std::path::PathBuf;
 
-use crate::error::{Result, input, quoted};
-use crate::plan::Plan;
-use crate::problem::{MAX_COORDINATE, Problem};
-use crate::surface::Surface;
-pub use crate::trajectories::TrajectorySpec;
+use multistart::error::{Result, input, quoted};
+use multistart::plan::Plan;
+use multistart::problem::{MAX_COORDINATE, Problem};
+use multistart::surface::Surface;
+pub use multistart::trajectories::TrajectorySpec;
 
 /// Most walkers whose paths one run records: each is re-descended from its
 /// start once per record (steps^2 / 2M walker-steps, one walker at a time).
@@ -32,7 +32,7 @@ impl Outputs {
     /// Checks every output together (see `output::check`); the sweep's
     /// `--csv` is its `csv_basins`.
     pub fn check(&self) -> Result<()> {
-        crate::output::check_named(
+        multistart::output::check_named(
             &[
                 ("--json", &self.json),
                 ("--csv-basins", &self.csv_basins),
@@ -47,7 +47,7 @@ impl Outputs {
     /// Whether an output is `-`, standard output (the table then goes to
     /// stderr).
     pub fn uses_stdout(&self) -> bool {
-        crate::output::any_stdout(&[
+        multistart::output::any_stdout(&[
             self.json.as_deref(),
             self.csv_basins.as_deref(),
             self.csv_endpoints.as_deref(),
@@ -111,7 +111,7 @@ impl RunConfig {
             }
             // Every record of every path stays in memory until the run ends.
             let records = t.walkers.len() as u64 * (steps / t.every + 1) as u64;
-            let budget = crate::memory::available_bytes() / 2;
+            let budget = multistart::memory::available_bytes() / 2;
             if records.saturating_mul(TRAJECTORY_POINT_BYTES) > budget {
                 return Err(input(format!(
                     "--trajectories: {} paths of {} records each would not fit in half the memory free ({} MiB); \
@@ -155,7 +155,7 @@ pub fn parse_shard(text: &str) -> Result<(u64, u64), String> {
 
 /// Parses "WxH" into (cols, rows), each at least 1.
 pub fn parse_grid(text: &str) -> Result<(u32, u32)> {
-    crate::starts::parse_lattice(text).ok_or_else(|| {
+    multistart::starts::parse_lattice(text).ok_or_else(|| {
         input(format!("--grid {}: expected WxH with whole numbers of at least 1, such as 800x800", quoted(text)))
     })
 }

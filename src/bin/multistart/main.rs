@@ -5,14 +5,19 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Parser;
-use multistart::cli::{Cli, Command, SweepParam};
-use multistart::commands;
+
+mod cli;
+mod commands;
+mod config;
+mod interrupt;
+
+use crate::cli::{Cli, Command, SweepParam};
 use multistart::engine::gpu;
 
 fn main() -> ExitCode {
     let started = Instant::now();
     gpu::quiet_driver_runtime_dir();
-    multistart::interrupt::install();
+    crate::interrupt::install();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => {
@@ -45,7 +50,7 @@ fn main() -> ExitCode {
     };
     match result {
         // Outputs were written, marked partial.
-        Ok(commands::Completion::Partial) => ExitCode::from(multistart::interrupt::exit_code()),
+        Ok(commands::Completion::Partial) => ExitCode::from(crate::interrupt::exit_code()),
         Ok(commands::Completion::Complete) => ExitCode::SUCCESS,
         Err(e) => {
             // A problem's field is named by the flag that sets it.
@@ -60,7 +65,7 @@ fn main() -> ExitCode {
 fn stoppable(
     command: impl FnOnce() -> multistart::Result<commands::Completion>,
 ) -> multistart::Result<commands::Completion> {
-    multistart::interrupt::set_stoppable(true);
+    crate::interrupt::set_stoppable(true);
     command()
 }
 

@@ -1,0 +1,127 @@
+//! `multistart [OPTIONS]`: one run, its table and its files; also the
+//! run behind `map` and each value of `sweep`.
+
+use std::time::Instant;
+
+use crate::config::RunConfig;
+use crate::interrupt;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use multistart::basins::Label;
+use multistart::engine::Engine;
+use multistart::error::{Error, Result};
+use multistart::output::Batch;
+use multistart::pipeline::{self, Chunk, Outcome, Sink};
+use multistart::report::{self, Report};
+use multistart::trajectories::{self, TrajectoryPoint};
+
+use super::*;
+
+/// A run and what it produced.
+pub(super) struct Done {
+    pub(super) outcome: Outcome,
+    pub(super) report: Report,
+    pub(super) trajectories: Vec<TrajectoryPoint>,
+    /// Every walker's label, in index order, when asked for (the map).
+    pub(super) labels: Vec<Label>,
+}
+
+/// A progress bar on stderr that shows itself once a run has taken a
+/// second, and only on a terminal (indicatif hides it otherwise).
+struct Progress {
+    bar: ProgressBar,
+    shown: bool,
+    since: Instant,
+}
+
+impl Progress {
+    fn new(walkers: u64, enabled: bool) -> Self {
+        let bar = ProgressBar::with_draw_target(Some(walkers), ProgressDrawTarget::hidden());
+        let style = ProgressStyle::with_template(
+            "{bar:32} {human_pos}/{human_len} walkers  {msg}  {elapsed} elapsed, ETA {eta}",
+        )
+        .expect("valid template");
+        bar.set_style(style);
+        Progress { bar, shown: !enabled, since: Instant::now() }
+    }
+}
+
+impl Sink for Progress {
+    fn chunk(&mut self, chunk: &Chunk) -> Result<()> {
+        if !self.shown && self.since.elapsed().as_secs_f64() > 1.0 {
+            self.bar.set_draw_target(ProgressDrawTarget::stderr());
+            self.shown = true;
+        }
+        self.bar.set_position(chunk.walkers_done);
+        self.bar.set_message(format!("{:.2e} walker-steps/s", chunk.walker_steps as f64 / chunk.descent_s.max(1e-9)));
+        Ok(())
+    }
+}
+
+/// Runs `config` on `engine` and stages the files it asks for in `batch`.
+/// A signal stops it after the current chunk.
+pub(super) fn execute(
+    config: &RunConfig,
+    engine: &mut dyn Engine,
+    started: Instant,
+    keep_labels: bool,
+    batch: &mut Batch,
+) -> Result<Done> {
+    let (problem, plan) = (&config.problem, &config.plan);
+    let mut endpoints_csv =
+        config.outputs.csv_endpoints.as_deref().map(|p| report::EndpointsWriter::create(p, problem)).transpose()?;
+    let mut labels = Vec::new();
+    let mut keep = |chunk: &Chunk| {
+        labels.extend_from_slice(chunk.labels);
+        Ok(())
+    };
+    let range = plan.walker_range(problem.walkers);
+    let mut progress = Progress::new(range.end - range.start, !config.quiet);
+    let mut sinks: Vec<&mut dyn Sink> = vec![&mut progress];
+    if let Some(writer) = endpoints_csv.as_mut() {
+        sinks.push(writer);
+    }
+    if keep_labels {
+        sinks.push(&mut keep);
+    }
+    let mut outcome = pipeline::run(problem, plan, engine, &mut sinks, &interrupt::requested)?;
+    drop(sinks);
+    progress.bar.finish_and_clear();
+    // Device set-up counts too.
+    outcome.timing.total_s = started.elapsed().as_secs_f64();
+    let trajectories = match &config.trajectories {
+        Some(spec) if !outcome.partial => {
+            let (points, stopped) = trajectories::record(problem, engine, spec, &interrupt::requested)?;
+            outcome.partial |= stopped;
+            points
+        }
+        _ => Vec::new(),
+    };
+    let report = Report::new(problem, plan, engine.device(), &outcome);
+    let o = &config.outputs;
+    if let Some(path) = &o.json {
+        report::write_json(batch, path, &report)?;
+    }
+    if let Some(path) = &o.csv_basins {
+        report::write_csv_basins(batch, path, &report)?;
+    }
+    if let Some(writer) = endpoints_csv {
+        writer.finish(batch, &report_ids(&outcome.summary), outcome.partial)?;
+    }
+    if let Some(path) = &o.csv_trajectories {
+        trajectories::write_csv(batch, path, &trajectories, outcome.partial)?;
+    }
+    Ok(Done { outcome, report, trajectories, labels })
+}
+
+/// `multistart [OPTIONS]`: one run, its table, its files.
+pub fn single_run(config: &RunConfig, started: Instant) -> Result<Completion> {
+    if config.trajectories.is_some() && config.outputs.csv_trajectories.is_none() {
+        return Err(Error::Input("--trajectories needs --csv-trajectories FILE to write the paths to".into()));
+    }
+    let mut engine = engine_for(config)?;
+    let mut batch = Batch::new();
+    let done = execute(config, engine.as_mut(), started, false, &mut batch)?;
+    batch.commit()?;
+    print_table(&done.report, &config.outputs);
+    Ok(Completion::of(done.outcome.partial))
+}
