@@ -13,9 +13,9 @@ use crate::engine::cpu::{CpuEngine, cpu_model};
 use crate::engine::gpu::{AdapterChoice, GpuContext, GpuEngine};
 use crate::engine::simd::InstructionSet;
 use crate::error::{Error, Result, input};
-use crate::output::Batch;
 use crate::output::check_named;
 use crate::problem::{Precision, Problem};
+use crate::report::export::{Exporter, Markdown, Tabular};
 use crate::report::thousands;
 use crate::surface::Surface;
 
@@ -368,26 +368,14 @@ pub fn markdown(r: &BenchReport) -> String {
     s
 }
 
-/// Writes the files asked for.
-pub fn write_outputs(b: &BenchConfig, r: &BenchReport) -> Result<()> {
-    let mut batch = Batch::new();
-    if let Some(path) = &b.json {
-        batch.stage(path, |w| {
-            serde_json::to_writer_pretty(&mut *w, r)?;
-            writeln!(w)
-        })?;
+impl Tabular for BenchReport {
+    fn write_rows(&self, out: &mut csv::Writer<&mut dyn Write>) -> csv::Result<()> {
+        self.rows.iter().try_for_each(|row| out.serialize(row))
     }
-    if let Some(path) = &b.csv {
-        batch.stage(path, |w| {
-            let mut out = csv::Writer::from_writer(w);
-            for row in &r.rows {
-                out.serialize(row)?;
-            }
-            out.flush()
-        })?;
+}
+
+impl Exporter<BenchReport> for Markdown {
+    fn export(&self, report: &BenchReport, out: &mut dyn Write) -> std::io::Result<()> {
+        out.write_all(markdown(report).as_bytes())
     }
-    if let Some(path) = &b.markdown {
-        batch.stage(path, |w| w.write_all(markdown(r).as_bytes()))?;
-    }
-    batch.commit()
 }

@@ -1,31 +1,25 @@
-//! Files: JSON and CSV, staged in an `output::Batch` (a temporary file
-//! each, put in place together when all are complete).
+//! The run's CSV files: the basins table (a `Tabular` for the CSV exporter)
+//! and the endpoints, streamed chunk by chunk.
 
-use std::io::BufWriter;
+use std::io::{BufWriter, Write};
 use std::path::Path;
 
 use crate::output::{Batch, Target, Temporary, temporary_for};
 
 use super::Report;
+use super::export::Tabular;
 use crate::basins::Label;
 use crate::engine::Endpoint;
 use crate::error::{Error, Result};
 use crate::pipeline::{Chunk, Sink};
 use crate::problem::{Precision, Problem};
 
-/// `value` as pretty JSON, staged in `batch`.
-pub fn write_json(batch: &mut Batch, path: &Path, value: &impl serde::Serialize) -> Result<()> {
-    batch.stage(path, |w| {
-        serde_json::to_writer_pretty(&mut *w, value)?;
-        writeln!(w)
-    })
-}
-
-/// One row per basin, then one per other class (moving, plateau, escaped,
-/// nonfinite) with empty coordinates: the counts add up to the walkers.
-pub fn write_csv_basins(batch: &mut Batch, path: &Path, report: &Report) -> Result<()> {
-    batch.stage(path, |w| {
-        let mut out = csv::Writer::from_writer(w);
+/// The basins CSV: one row per basin, then one per other class (moving,
+/// plateau, escaped, nonfinite) with empty coordinates: the counts add up
+/// to the walkers.
+impl Tabular for Report {
+    fn write_rows(&self, out: &mut csv::Writer<&mut dyn Write>) -> csv::Result<()> {
+        let report = self;
         let dim = report.basins.first().map_or(2, |b| b.point.len());
         let mut header: Vec<String> = ["id", "kind", "best", "global"].map(String::from).to_vec();
         header.extend(super::axis_names(dim));
@@ -83,8 +77,8 @@ pub fn write_csv_basins(batch: &mut Batch, path: &Path, report: &Report) -> Resu
             row[header.len() - 1] = report.partial.to_string();
             out.write_record(&row)?;
         }
-        out.flush()
-    })
+        Ok(())
+    }
 }
 
 /// The non-basin classes, in table order.

@@ -1,11 +1,16 @@
 //! The report: built once from the run's outcome, then printed as a table
 //! (stdout) or written as JSON and CSV (files staged in an `output::Batch`).
 
+mod critical;
+pub mod export;
 mod files;
 pub mod plot;
+mod sweep;
 mod table;
 
-pub use files::{EndpointsWriter, write_csv_basins, write_json};
+pub use critical::{CriticalPoints, CriticalRow};
+pub use files::EndpointsWriter;
+pub use sweep::SweepReport;
 pub use table::{point_text, print_table, region_text, thousands};
 
 use serde::{Deserialize, Serialize};

@@ -247,7 +247,7 @@ pub fn draw_map(batch: &mut Batch, path: &Path, m: &MapPicture) -> Result<()> {
 /// Share of each class against the swept value: one line per basin.
 pub struct SweepPicture<'a> {
     pub param: &'a str,
-    pub values: &'a [f64],
+    pub values: Vec<f64>,
     pub log_x: bool,
     /// (name, colour, share per value in percent).
     pub series: Vec<(String, RGBColor, Vec<f64>)>,

@@ -4,6 +4,7 @@ use std::io::Write;
 
 use multistart::error::Result;
 use multistart::output::Batch;
+use multistart::report::export::{self, Csv, Json};
 use multistart::report::{self};
 
 use super::*;
@@ -13,12 +14,7 @@ pub fn merge(args: &crate::cli::MergeArgs) -> Result<Completion> {
     multistart::output::check_named(&[("--json", &args.json), ("--csv-basins", &args.csv_basins)], &args.inputs)?;
     let report = multistart::merge::merge_files(&args.inputs)?;
     let mut batch = Batch::new();
-    if let Some(path) = &args.json {
-        report::write_json(&mut batch, path, &report)?;
-    }
-    if let Some(path) = &args.csv_basins {
-        report::write_csv_basins(&mut batch, path, &report)?;
-    }
+    export::stage(&mut batch, &report, &[(args.json.as_deref(), &Json), (args.csv_basins.as_deref(), &Csv)])?;
     batch.commit()?;
     let mut out = table_stream(multistart::output::any_stdout(&[args.json.as_deref(), args.csv_basins.as_deref()]));
     let _ = report::print_table(&mut out, &report).and_then(|_| out.flush());

@@ -11,6 +11,7 @@ use multistart::engine::Engine;
 use multistart::error::{Error, Result};
 use multistart::output::Batch;
 use multistart::pipeline::{self, Chunk, Outcome, Sink};
+use multistart::report::export::{self, Csv, Json};
 use multistart::report::{self, Report};
 use multistart::trajectories::{self, TrajectoryPoint};
 
@@ -98,12 +99,7 @@ pub(super) fn execute(
     };
     let report = Report::new(problem, plan, engine.device(), &outcome);
     let o = &config.outputs;
-    if let Some(path) = &o.json {
-        report::write_json(batch, path, &report)?;
-    }
-    if let Some(path) = &o.csv_basins {
-        report::write_csv_basins(batch, path, &report)?;
-    }
+    export::stage(batch, &report, &[(o.json.as_deref(), &Json), (o.csv_basins.as_deref(), &Csv)])?;
     if let Some(writer) = endpoints_csv {
         writer.finish(batch, &report_ids(&outcome.summary), outcome.partial)?;
     }
