@@ -6,6 +6,8 @@
 //! `cli` -> `config::RunConfig` -> `engine` (chunk by chunk, starts from
 //! `starts`) -> `basins::Summary` -> `report`.
 
+#![warn(missing_docs)]
+
 pub mod basins;
 pub mod bench;
 pub mod critical;
