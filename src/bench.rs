@@ -22,22 +22,33 @@ use crate::surface::Surface;
 /// What to measure.
 #[derive(Clone, Debug)]
 pub struct BenchConfig {
+    /// The surface descended.
     pub surface: Surface,
+    /// The walker counts of the sweep, each from 1 to 2^40.
     pub walkers: Vec<u64>,
+    /// Steps per walker, every one run (tol 0).
     pub steps: u32,
+    /// Timed runs per size and backend, after one untimed warm-up run.
     pub runs: u32,
     /// A size whose timed runs would take longer than this (predicted from
     /// the size before) is skipped with a note.
     pub max_seconds: f64,
     /// Largest size for the f64 reference.
     pub f64_max_walkers: u64,
+    /// Text the GPU adapter's name must contain (any case); `None` takes
+    /// any, hardware first.
     pub adapter: Option<String>,
+    /// Where to write the whole report as JSON.
     pub json: Option<PathBuf>,
+    /// Where to write the rows as CSV.
     pub csv: Option<PathBuf>,
+    /// Where to write the Markdown tables.
     pub markdown: Option<PathBuf>,
 }
 
 impl BenchConfig {
+    /// The configuration itself, or an input error naming the first flag
+    /// out of range (or an output path given twice).
     pub fn validate(self) -> Result<Self> {
         if self.walkers.is_empty() || self.walkers.iter().any(|&w| w == 0 || w > crate::problem::MAX_WALKERS) {
             return Err(input("--walkers: expected a list of counts from 1 to 2^40, such as 1e3,1e4,1e5"));
@@ -56,6 +67,7 @@ impl BenchConfig {
     }
 }
 
+/// The machine the benchmark ran on.
 #[derive(Clone, Debug, Serialize)]
 pub struct Machine {
     /// CPU model.
@@ -70,6 +82,7 @@ pub struct Machine {
     pub api: Option<String>,
 }
 
+/// The timing of one backend at one walker count.
 #[derive(Clone, Debug, Serialize)]
 pub struct Row {
     /// gpu (f32 shader), cpu-f32 (SIMD engine on the fastest instruction
@@ -79,8 +92,11 @@ pub struct Row {
     pub backend: &'static str,
     /// The fast CPU engine's instruction set, on its rows.
     pub instruction_set: Option<&'static str>,
+    /// Walkers descended in each run.
     pub walkers: u64,
+    /// Steps per walker.
     pub steps: u32,
+    /// Timed runs (the warm-up not counted).
     pub runs: u32,
     /// Median descent time of the timed runs, seconds, by `timer`.
     pub median_s: f64,
@@ -96,31 +112,44 @@ pub struct Row {
     pub host_median_s: f64,
 }
 
+/// How the GPU compares with the fast CPU engine at one walker count.
 #[derive(Clone, Debug, Serialize)]
 pub struct Ratio {
+    /// The walker count both were timed at.
     pub walkers: u64,
     /// Median CPU time / median GPU time: above 1, the GPU is faster.
     pub gpu_over_cpu: f64,
 }
 
+/// A benchmark's results, as the JSON output holds them.
 #[derive(Clone, Debug, Serialize)]
 pub struct BenchReport {
+    /// The multistart version that measured them.
     pub version: &'static str,
+    /// The surface's name.
     pub surface: &'static str,
+    /// The machine they were measured on.
     pub machine: Machine,
     /// How descent time was measured.
     pub timer: String,
     /// One-off GPU costs, seconds: device, pipeline, first dispatch.
     pub fixed_costs: Option<FixedCosts>,
+    /// One row per backend and walker count timed, the GPU's first.
     pub rows: Vec<Row>,
+    /// GPU/CPU speed at each walker count that both backends ran.
     pub ratios: Vec<Ratio>,
+    /// Sizes and backends skipped, and why.
     pub notes: Vec<String>,
 }
 
+/// The GPU's one-off costs, paid once per process rather than per run.
 #[derive(Clone, Copy, Debug, Serialize)]
 pub struct FixedCosts {
+    /// Finding the adapter and opening the device, seconds.
     pub device_s: f64,
+    /// Compiling the surface's shader pipeline, seconds.
     pub pipeline_s: f64,
+    /// The first dispatch (one walker), seconds.
     pub first_dispatch_s: f64,
 }
 
@@ -150,6 +179,8 @@ struct Timed {
     set: Option<InstructionSet>,
 }
 
+/// Times every backend this machine has at each walker count of `b`
+/// (the GPU skipped with a note where none is found).
 pub fn run(b: &BenchConfig) -> Result<BenchReport> {
     let progress = Progress(std::io::stderr().is_terminal());
     let mut notes = Vec::new();

@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+/// Everything that can go wrong in the library; its `Display` is the
+/// one-line message.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A value the user gave is out of range or malformed.
@@ -14,11 +16,21 @@ pub enum Error {
     /// `message` starts with the value refused. The command line shows
     /// the field as its flag.
     #[error("{field}{}{message}", if message.starts_with(':') { "" } else { " " })]
-    Invalid { field: &'static str, message: String },
+    Invalid {
+        /// The field refused.
+        field: &'static str,
+        /// Why, starting with the value refused.
+        message: String,
+    },
 
     /// A starts file that cannot be read or parsed (row and column named).
     #[error("starts file {}: {message}", quoted(path))]
-    StartsFile { path: PathBuf, message: String },
+    StartsFile {
+        /// The file, as given.
+        path: PathBuf,
+        /// What is wrong, and where.
+        message: String,
+    },
 
     /// No GPU adapter could run the job.
     #[error("{0}")]
@@ -34,7 +46,12 @@ pub enum Error {
 
     /// Reading or writing a file failed at run time.
     #[error("{}: {source}", quoted(path))]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        /// The file read or written.
+        path: PathBuf,
+        /// The failure the system reported.
+        source: std::io::Error,
+    },
 
     /// Putting a command's outputs in place failed; the message says what
     /// became of each.
@@ -74,6 +91,7 @@ pub fn flag_of(field: &str) -> Option<String> {
     (field != "starts").then(|| format!("--{}", field.replace('_', "-")))
 }
 
+/// The library's result, with [`Error`] as its error.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Shorthand for an input error.

@@ -265,6 +265,7 @@ impl Temporary {
         Ok(Temporary::listed(builder.tempfile_in(folder)?))
     }
 
+    /// The open file, to write the contents through.
     pub fn as_file(&self) -> &File {
         self.file.as_ref().expect("present until dropped").as_file()
     }
@@ -276,6 +277,7 @@ impl<F> Temporary<F> {
         Temporary { file: Some(file) }
     }
 
+    /// Where the temporary file lies.
     pub fn path(&self) -> &Path {
         self.file.as_ref().expect("present until dropped").path()
     }
@@ -336,6 +338,7 @@ pub struct Batch {
 }
 
 impl Batch {
+    /// A batch with nothing staged.
     pub fn new() -> Batch {
         Batch::default()
     }

@@ -11,6 +11,7 @@ pub const MAX_COORDINATE: f64 = 1e15;
 /// An axis-aligned box, one [lo, hi] per dimension.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Region {
+    /// [lo, hi] of each dimension, in order.
     pub axes: Vec<[f64; 2]>,
 }
 
@@ -25,6 +26,7 @@ impl Region {
         Region { axes: vec![[lo, hi]; dim] }
     }
 
+    /// The number of dimensions.
     pub fn dim(&self) -> usize {
         self.axes.len()
     }
@@ -39,6 +41,7 @@ impl Region {
         self.axes[1]
     }
 
+    /// hi - lo along `axis`.
     pub fn width(&self, axis: usize) -> f64 {
         self.axes[axis][1] - self.axes[axis][0]
     }

@@ -70,6 +70,7 @@ pub struct StartFn<'a, T> {
 }
 
 impl<'a, T: Float> StartFn<'a, T> {
+    /// The starts of `problem`'s walkers.
     pub fn new(problem: &'a Problem) -> Self {
         let t = |v: f64| T::from(v).expect("finite region");
         let r = &problem.region;

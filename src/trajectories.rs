@@ -25,11 +25,15 @@ pub struct TrajectorySpec {
 /// One recorded position. A CSV row: walker, step, x, y, f.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct TrajectoryPoint {
+    /// The walker's index.
     pub walker: u64,
     /// Updates applied so far.
     pub step: u32,
+    /// The first coordinate.
     pub x: f64,
+    /// The second coordinate.
     pub y: f64,
+    /// The surface's value there.
     pub f: f64,
 }
 

@@ -8,14 +8,23 @@ use super::polish::{newton_step, norm};
 /// Where one walker ended up. `Basin(i)` indexes `Summary::basins`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Label {
+    /// Settled at the critical point of this index in `Summary::basins`.
     Basin(usize),
+    /// Still descending when the step budget ran out (|grad f| at or above
+    /// the settle tolerance).
     Moving,
+    /// Settled where the gradient is small but no critical point lies within
+    /// a Newton step of `cluster_radius`: a flat stretch, not a basin.
     Plateau,
+    /// Left the escape box.
     Escaped,
+    /// A coordinate became NaN or infinite.
     NonFinite,
 }
 
 impl Label {
+    /// The class as reports and files spell it: basin, moving, plateau,
+    /// escaped or nonfinite.
     pub fn class_name(self) -> &'static str {
         match self {
             Label::Basin(_) => "basin",
@@ -30,14 +39,19 @@ impl Label {
 /// What the basin stage needs from the run's configuration.
 #[derive(Clone, Debug)]
 pub struct BasinParams {
+    /// The surface the walkers descended, for Newton steps and polishing.
     pub surface: Surface,
+    /// |grad f| below which an endpoint counts as settled.
     pub settle_tol: f64,
+    /// Cell size for clustering endpoints, in region units; also the
+    /// longest Newton step from an endpoint to a critical point it counts as at.
     pub cluster_radius: f64,
     /// Relative spacing of the engine's floats (f32's or f64's epsilon).
     pub epsilon: f64,
 }
 
 impl BasinParams {
+    /// The parameters of `problem`'s run.
     pub fn new(problem: &crate::problem::Problem) -> Self {
         BasinParams {
             surface: problem.surface.clone(),

@@ -38,10 +38,12 @@ impl IterationHistogram {
         histogram
     }
 
+    /// Counts `count` more walkers that took `iterations` steps.
     pub fn add(&mut self, iterations: u32, count: u64) {
         *self.0.entry(iterations).or_default() += count;
     }
 
+    /// Adds `other`'s counts to these.
     pub fn merge(&mut self, other: &IterationHistogram) {
         for (&k, &v) in &other.0 {
             self.add(k, v);
@@ -69,13 +71,16 @@ pub struct Basin {
     /// The polished critical point.
     #[serde(deserialize_with = "at_most::<_, MAX_DIM>")]
     pub point: Vec<f64>,
+    /// The surface's value at the point.
     pub f: f64,
+    /// Minimum, saddle or maximum, from the Hessian's eigenvalues.
     pub kind: Kind,
     /// Hessian eigenvalues at the point, ascending.
     #[serde(deserialize_with = "at_most::<_, MAX_DIM>")]
     pub eigenvalues: Vec<f64>,
     /// Walkers that reached it.
     pub count: u64,
+    /// Steps its walkers took to get there.
     pub iterations: IterationHistogram,
 }
 
@@ -114,12 +119,17 @@ pub fn at_most<'de, D: serde::Deserializer<'de>, const N: usize>(d: D) -> Result
 /// Everything the report needs, mergeable.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
+    /// Walkers summarised, of every class.
     pub walkers: u64,
     /// In order of first discovery; the report sorts them.
     pub basins: Vec<Basin>,
+    /// Walkers still descending when the step budget ran out.
     pub moving: u64,
+    /// Walkers that settled on a flat stretch with no critical point near.
     pub plateau: u64,
+    /// Walkers that left the escape box.
     pub escaped: u64,
+    /// Walkers whose coordinates became NaN or infinite.
     pub nonfinite: u64,
     /// Where each basin's point lies, to find coinciding points fast.
     #[serde(skip)]

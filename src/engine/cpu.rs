@@ -15,6 +15,7 @@ use crate::problem::{Precision, Problem};
 use crate::starts;
 use crate::surface::{MAX_DIM, Real};
 
+/// The engine that runs walkers on the CPU's threads.
 pub struct CpuEngine {
     device: DeviceInfo,
     /// What the fast f32 engine runs with.
