@@ -47,8 +47,6 @@
 //! library like any other: it parses flags into a problem and a plan, runs
 //! the pipeline with Ctrl-C as its stop, and writes the report's files.
 
-#![warn(missing_docs)]
-
 pub mod basins;
 pub mod bench;
 pub mod critical;
