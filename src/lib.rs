@@ -65,6 +65,7 @@ pub mod report;
 pub mod starts;
 pub mod surface;
 pub mod trajectories;
+pub mod walker;
 
 pub use error::{Error, Result};
 pub use plan::Plan;

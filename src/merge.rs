@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use crate::basins::Summary;
 use crate::engine;
 use crate::error::{Error, Result, number, quoted};
+use crate::optim::{Optimizer, OptimizerParams};
 use crate::plan::Plan;
 use crate::problem::{Problem, Region, Starts};
 use crate::report::{ConfigJson, Report};
@@ -72,9 +73,9 @@ struct StoredConfig {
     dim: usize,
     starts: String,
     precision: crate::problem::Precision,
-    optimizer: crate::optim::Optimizer,
-    #[serde(default = "gd_params")]
-    optimizer_params: crate::optim::OptimizerParams,
+    optimizer: Optimizer,
+    #[serde(default)]
+    optimizer_params: OptimizerParams,
     backend: crate::plan::Backend,
     bound: f64,
     cluster_radius: f64,
@@ -84,10 +85,6 @@ struct StoredConfig {
 
 fn two() -> usize {
     2
-}
-
-fn gd_params() -> crate::optim::OptimizerParams {
-    crate::optim::OptimizerParams::defaults(crate::optim::Optimizer::Gd)
 }
 
 #[derive(serde::Deserialize)]
@@ -315,7 +312,7 @@ fn run_config(
         starts,
         precision: c.precision,
         optimizer: c.optimizer,
-        optimizer_params: c.optimizer_params,
+        optimizer_params: stored_params(c.optimizer, &c.optimizer_params),
         bound: c.bound,
         cluster_radius: c.cluster_radius,
         ..Problem::new(surface)
@@ -327,13 +324,36 @@ fn run_config(
     Ok((problem, plan))
 }
 
+/// The parameters a report stores. Reports before the optimizer registry
+/// stored the same four for every optimizer (beta1, beta2, eps, damping:
+/// RMSProp's rho as beta2); those are read as the optimizer's own.
+fn stored_params(optimizer: Optimizer, stored: &OptimizerParams) -> OptimizerParams {
+    const LEGACY: [&str; 4] = ["beta1", "beta2", "eps", "damping"];
+    let names: Vec<&str> = stored.iter().map(|(name, _)| name).collect();
+    if names.len() != LEGACY.len() || !LEGACY.iter().all(|n| names.contains(n)) {
+        return stored.clone();
+    }
+    let legacy_name = |name: &'static str| match name {
+        "beta" => "beta1",
+        "rho" => "beta2",
+        other => other,
+    };
+    let mut own = OptimizerParams::new();
+    for p in optimizer.spec().params {
+        if let Some(v) = stored.get(legacy_name(p.name)) {
+            own.set(p.name, v).expect("a registry name");
+        }
+    }
+    own
+}
+
 /// The JSON key of the value a problem or plan refuses.
 fn config_key(e: &Error) -> String {
     match e {
         Error::Invalid { field: "shard", .. } => "shard".into(),
-        Error::Invalid { field: "beta", .. } => "config.optimizer_params.beta1".into(),
-        Error::Invalid { field: "beta2" | "rho", .. } => "config.optimizer_params.beta2".into(),
-        Error::Invalid { field: field @ ("eps" | "damping"), .. } => format!("config.optimizer_params.{field}"),
+        Error::Invalid { field, .. } if crate::optim::param_names().contains(field) => {
+            format!("config.optimizer_params.{field}")
+        }
         Error::Invalid { field, .. } => format!("config.{field}"),
         _ => "config".into(),
     }
@@ -513,4 +533,22 @@ pub fn merge_files(paths: &[PathBuf]) -> Result<Report> {
         shards.push(read_shard_file(path)?);
     }
     combine(shards)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A report written before the registry stored beta1, beta2, eps and
+    /// damping for every optimizer; it reads as the optimizer's own.
+    #[test]
+    fn reports_of_the_four_fixed_parameters_read_as_the_optimizers_own() {
+        let legacy: OptimizerParams =
+            serde_json::from_str(r#"{"beta1":0.9,"beta2":0.8,"eps":1e-8,"damping":0.5}"#).unwrap();
+        let rmsprop = stored_params(Optimizer::Rmsprop, &legacy);
+        assert_eq!(serde_json::to_string(&rmsprop).unwrap(), r#"{"rho":0.8,"eps":1e-8}"#);
+        assert_eq!(stored_params(Optimizer::Gd, &legacy), OptimizerParams::new());
+        let own: OptimizerParams = serde_json::from_str(r#"{"beta1":0.7}"#).unwrap();
+        assert_eq!(stored_params(Optimizer::Adam, &own), own);
+    }
 }

@@ -79,7 +79,7 @@ pub struct Problem {
     pub precision: Precision,
     /// The update rule.
     pub optimizer: Optimizer,
-    /// Its parameters (each optimizer reads the ones it names).
+    /// Its parameters that differ from its defaults, by name.
     pub optimizer_params: OptimizerParams,
     /// Escape bound, in half-widths of the region from its centre.
     pub bound: f64,
@@ -103,7 +103,7 @@ impl Problem {
             starts: Starts::Uniform,
             precision: Precision::F32,
             optimizer: Optimizer::Gd,
-            optimizer_params: OptimizerParams::defaults(Optimizer::Gd),
+            optimizer_params: OptimizerParams::new(),
             bound: 10.0,
             cluster_radius: 1e-2,
         }
@@ -125,7 +125,7 @@ impl Problem {
             return Err(invalid("tol", format!("{}: expected a finite tolerance of 0 or more", number(self.tol))));
         }
         self.region.validate()?;
-        self.optimizer_params.validate(self.optimizer)?;
+        self.optimizer.check(&self.optimizer_params, self.precision)?;
         let dim = self.surface.dim();
         if self.region.dim() != dim {
             return Err(invalid(
@@ -212,7 +212,6 @@ impl Problem {
                 ));
             }
         }
-        self.optimizer_params.check_precision(self.optimizer, p)?;
         normal_in(Precision::F64, "cluster_radius", self.cluster_radius)?;
         for (k, axis) in self.region.axes.iter().enumerate() {
             let empty = match p {

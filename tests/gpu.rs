@@ -243,16 +243,12 @@ fn peaks_typed_as_a_formula_runs_on_the_gpu_like_the_built_in() {
 fn every_optimizer_runs_on_the_gpu_like_the_cpu() {
     let Some(ctx) = common::gpu("every_optimizer_runs_on_the_gpu_like_the_cpu") else { return };
     let mut gpu = GpuEngine::new(ctx, &Surface::Peaks).expect("kernel builds");
-    for optimizer in Optimizer::ALL {
+    for &optimizer in Optimizer::ALL {
         let walkers = if optimizer == Optimizer::Newton { 5_000 } else { 20_000 };
-        let c = Problem {
-            walkers,
-            optimizer,
-            optimizer_params: OptimizerParams::defaults(optimizer),
-            ..Problem::new(Surface::Peaks)
-        }
-        .validate()
-        .unwrap();
+        let c =
+            Problem { walkers, optimizer, optimizer_params: OptimizerParams::new(), ..Problem::new(Surface::Peaks) }
+                .validate()
+                .unwrap();
         let (gs, _, _) = labelled(&c, gpu.descend(&c, 0..c.walkers).unwrap());
         let (cs, _, _) = labelled(&c, CpuEngine::new().descend(&c, 0..c.walkers).unwrap());
         assert_eq!(gs.basins.iter().filter(|b| b.count > 0).count(), 3, "{}", optimizer.name());

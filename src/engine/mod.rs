@@ -12,48 +12,11 @@ use num_traits::Float;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::optim::{Optimizer, Settings};
 use crate::plan::{Backend, Plan};
-use crate::problem::{Optimizer, Precision, Problem};
+use crate::problem::{Precision, Problem};
 use crate::surface::{MAX_DIM, Real, Surface};
-
-/// Why a walker stopped (argmin's "termination reason").
-/// The kernel's `STATUS_*` constants are written from these values
-/// (`gpu::prelude`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-#[repr(u32)]
-pub enum Status {
-    /// Still moving when the step budget ran out.
-    Moving = 0,
-    /// |grad f| fell below `tol`.
-    Converged = 1,
-    /// Left the escape box (`--bound` half-widths from the region's centre).
-    Escaped = 2,
-    /// A coordinate became NaN or infinite.
-    NonFinite = 3,
-}
-
-impl Status {
-    pub const ALL: [Status; 4] = [Status::Moving, Status::Converged, Status::Escaped, Status::NonFinite];
-
-    pub fn from_u32(v: u32) -> Status {
-        match v {
-            1 => Status::Converged,
-            2 => Status::Escaped,
-            3 => Status::NonFinite,
-            _ => Status::Moving,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Status::Moving => "moving",
-            Status::Converged => "converged",
-            Status::Escaped => "escaped",
-            Status::NonFinite => "nonfinite",
-        }
-    }
-}
+pub use crate::walker::{Status, WalkerState};
 
 /// One walker's end. (Its start is a pure function of the index: see
 /// `starts::StartFn`.)
@@ -113,24 +76,20 @@ pub trait Engine {
 /// f32 twin: `Params` in src/engine/gpu/mod.rs and shaders/descent.wgsl.
 #[derive(Clone, Copy, Debug)]
 pub struct StepParams<T> {
-    pub dim: usize,
+    /// The update rule.
     pub optimizer: Optimizer,
-    pub lr: T,
+    /// Its learning rate and parameters.
+    pub settings: Settings<T>,
     /// tol^2, so the early-stop test needs no square root.
     pub tol2: T,
-    /// Momentum's beta, Adam's beta1.
-    pub beta1: T,
-    /// RMSProp's rho, Adam's beta2.
-    pub beta2: T,
-    pub eps: T,
-    /// Newton's step factor.
-    pub damping: T,
     /// Escape box corners.
     pub lo: [T; MAX_DIM],
+    /// See `lo`.
     pub hi: [T; MAX_DIM],
 }
 
 impl<T: Float> StepParams<T> {
+    /// `problem`'s step parameters, rounded to T.
     pub fn new(problem: &Problem) -> Self {
         let b = problem.escape_box();
         let t = |v: f64| T::from(v).expect("finite parameter");
@@ -139,39 +98,12 @@ impl<T: Float> StepParams<T> {
             lo[k] = t(axis[0]);
             hi[k] = t(axis[1]);
         }
-        let o = &problem.optimizer_params;
-        StepParams {
+        let settings = Settings {
             dim: problem.surface.dim(),
-            optimizer: problem.optimizer,
             lr: t(problem.lr),
-            tol2: t(problem.tol * problem.tol),
-            beta1: t(o.beta1),
-            beta2: t(o.beta2),
-            eps: t(o.eps),
-            damping: t(o.damping),
-            lo,
-            hi,
-        }
-    }
-}
-
-/// A walker between steps. Twin of `Walker` in shaders/descent.wgsl.
-#[derive(Clone, Copy, Debug)]
-pub struct WalkerState<T> {
-    pub p: [T; MAX_DIM],
-    /// First moment (momentum, Nesterov, Adam).
-    pub m: [T; MAX_DIM],
-    /// Second moment (RMSProp, Adam).
-    pub v: [T; MAX_DIM],
-    pub iterations: u32,
-    pub status: Status,
-}
-
-impl<T: Float> WalkerState<T> {
-    pub fn at(start: &[T]) -> Self {
-        let mut p = [T::zero(); MAX_DIM];
-        p[..start.len()].copy_from_slice(start);
-        WalkerState { p, m: [T::zero(); MAX_DIM], v: [T::zero(); MAX_DIM], iterations: 0, status: Status::Moving }
+            values: problem.optimizer.values(&problem.optimizer_params).map(t),
+        };
+        StepParams { optimizer: problem.optimizer, settings, tol2: t(problem.tol * problem.tol), lo, hi }
     }
 }
 
@@ -179,113 +111,11 @@ fn norm2<T: Float>(a: &[T]) -> T {
     a.iter().fold(T::zero(), |s, &x| s + x * x)
 }
 
-/// H^-1 g by Cholesky, or None where H is not positive definite.
-/// Twin of `newton_direction` in the shader.
-// Index loops, as in the shader; `!(s > 0)` also refuses NaN.
-#[allow(clippy::needless_range_loop, clippy::neg_cmp_op_on_partial_ord)]
-#[inline(always)]
-pub fn newton_direction<T: Float + Real>(surface: &Surface, p: &[T], g: &[T]) -> Option<[T; MAX_DIM]> {
-    let n = p.len();
-    let mut h = [T::zero(); MAX_DIM * MAX_DIM];
-    surface.hessian_in(p, &mut h[..n * n]);
-    // h = L L^T in place (lower triangle).
-    for j in 0..n {
-        let mut s = h[j * n + j];
-        for k in 0..j {
-            s = s - h[j * n + k] * h[j * n + k];
-        }
-        if !(s > T::zero()) {
-            return None;
-        }
-        let l = Float::sqrt(s);
-        h[j * n + j] = l;
-        for i in j + 1..n {
-            let mut t = h[i * n + j];
-            for k in 0..j {
-                t = t - h[i * n + k] * h[j * n + k];
-            }
-            h[i * n + j] = t / l;
-        }
-    }
-    // L y = g, then L^T d = y.
-    let mut y = [T::zero(); MAX_DIM];
-    for i in 0..n {
-        let mut t = g[i];
-        for k in 0..i {
-            t = t - h[i * n + k] * y[k];
-        }
-        y[i] = t / h[i * n + i];
-    }
-    let mut d = [T::zero(); MAX_DIM];
-    for i in (0..n).rev() {
-        let mut t = y[i];
-        for k in i + 1..n {
-            t = t - h[k * n + i] * d[k];
-        }
-        d[i] = t / h[i * n + i];
-    }
-    Some(d)
-}
-
-/// One update of the optimizer: moments, then position. Twin of `step`
-/// in shaders/descent.wgsl.
-// Index loops over the dimensions, as in the shader.
-#[allow(clippy::needless_range_loop)]
-#[inline(always)]
-pub fn step<T: Float + Real>(surface: &Surface, w: &mut WalkerState<T>, g: &[T], params: &StepParams<T>) {
-    let (lr, b1, b2, one) = (params.lr, params.beta1, params.beta2, T::one());
-    let n = params.dim;
-    match params.optimizer {
-        Optimizer::Momentum => {
-            for k in 0..n {
-                w.m[k] = b1 * w.m[k] + g[k];
-                w.p[k] = w.p[k] - lr * w.m[k];
-            }
-        }
-        Optimizer::Nesterov => {
-            for k in 0..n {
-                w.m[k] = b1 * w.m[k] + g[k];
-                w.p[k] = w.p[k] - lr * (g[k] + b1 * w.m[k]);
-            }
-        }
-        Optimizer::Rmsprop => {
-            for k in 0..n {
-                w.v[k] = b2 * w.v[k] + (one - b2) * g[k] * g[k];
-                w.p[k] = w.p[k] - lr * g[k] / (Float::sqrt(w.v[k]) + params.eps);
-            }
-        }
-        Optimizer::Adam => {
-            let t = T::from(w.iterations + 1).expect("a count");
-            let c1 = one - Float::powf(b1, t);
-            let c2 = one - Float::powf(b2, t);
-            for k in 0..n {
-                w.m[k] = b1 * w.m[k] + (one - b1) * g[k];
-                w.v[k] = b2 * w.v[k] + (one - b2) * g[k] * g[k];
-                w.p[k] = w.p[k] - lr * (w.m[k] / c1) / (Float::sqrt(w.v[k] / c2) + params.eps);
-            }
-        }
-        Optimizer::Newton => {
-            let dir = newton_direction(surface, &w.p[..n], g);
-            for k in 0..n {
-                w.p[k] = match dir {
-                    Some(d) => w.p[k] - params.damping * d[k],
-                    None => w.p[k] - lr * g[k],
-                };
-            }
-        }
-        Optimizer::Gd => {
-            for k in 0..n {
-                w.p[k] = w.p[k] - lr * g[k];
-            }
-        }
-    }
-}
-
 /// Runs up to `steps` more updates on one walker.
 /// Twin of `advance` in shaders/descent.wgsl, line for line.
 #[inline(always)]
 pub fn advance<T: Float + Real>(surface: &Surface, w: &mut WalkerState<T>, steps: u32, params: &StepParams<T>) {
-    let n = params.dim;
+    let n = params.settings.dim;
     let mut g = [T::zero(); MAX_DIM];
     for _ in 0..steps {
         if w.status != Status::Moving {
@@ -297,7 +127,7 @@ pub fn advance<T: Float + Real>(surface: &Surface, w: &mut WalkerState<T>, steps
             w.status = Status::Converged;
             break;
         }
-        step(surface, w, &g[..n], params);
+        params.optimizer.step(surface, w, &g[..n], &params.settings);
         w.iterations += 1;
         let mut finite = true;
         let mut outside = false;
@@ -368,9 +198,10 @@ mod tests {
     use crate::problem::OptimizerParams;
 
     fn params(optimizer: Optimizer, surface: Surface) -> (Problem, StepParams<f64>) {
+        let full_newton = OptimizerParams::new().with("damping", 1.0).unwrap();
         let c = Problem {
             optimizer,
-            optimizer_params: OptimizerParams { damping: 1.0, ..OptimizerParams::defaults(optimizer) },
+            optimizer_params: if optimizer == Optimizer::Newton { full_newton } else { OptimizerParams::new() },
             tol: 1e-10,
             ..Problem::new(surface)
         };

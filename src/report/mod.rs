@@ -72,9 +72,9 @@ pub struct ConfigJson {
     pub starts: String,
     pub precision: crate::problem::Precision,
     pub optimizer: crate::optim::Optimizer,
-    /// The optimizer's parameters (beta1, beta2, eps, damping; each
-    /// optimizer uses those its formula names).
-    #[serde(default = "gd_params")]
+    /// Every parameter of the optimizer, by its own name (RMSProp's `rho`,
+    /// Adam's `beta1`...); none for plain gradient descent.
+    #[serde(default)]
     pub optimizer_params: crate::optim::OptimizerParams,
     /// The backend asked for: auto, cpu or gpu (`device.backend` is the one used).
     pub backend: crate::plan::Backend,
@@ -227,7 +227,7 @@ impl ConfigJson {
             starts: config.starts.describe(),
             precision: config.precision,
             optimizer: config.optimizer,
-            optimizer_params: config.optimizer_params,
+            optimizer_params: config.optimizer.resolved(&config.optimizer_params),
             dim: config.surface.dim(),
             backend: plan.backend,
             bound: config.bound,
@@ -243,10 +243,6 @@ fn near(a: &[f64], b: &[f64], tol: f64) -> bool {
 
 fn two() -> usize {
     2
-}
-
-fn gd_params() -> crate::optim::OptimizerParams {
-    crate::optim::OptimizerParams::defaults(crate::optim::Optimizer::Gd)
 }
 
 /// Column names of a point: x, y in 2-D, else x1..xD.

@@ -58,7 +58,7 @@ pub fn print_table(out: &mut dyn Write, r: &Report) -> io::Result<()> {
     writeln!(
         out,
         "  optimizer {}, lr {}, tol {}, {}, starts {}, seed {}",
-        match c.optimizer_params.describe(c.optimizer).as_str() {
+        match c.optimizer.describe(&c.optimizer_params).as_str() {
             "" => c.optimizer.name().to_string(),
             params => format!("{} ({params})", c.optimizer.name()),
         },

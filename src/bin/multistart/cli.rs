@@ -6,8 +6,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::config::{self, Outputs, RunConfig};
 use multistart::error::{Result, input};
+use multistart::optim::{self, OptimizerParams};
 use multistart::plan::{Backend, Plan};
-use multistart::problem::{Optimizer, OptimizerParams, Precision, Problem, Region, Starts};
+use multistart::problem::{Optimizer, Precision, Problem, Region, Starts};
 use multistart::surface::Surface;
 use multistart::trajectories::TrajectorySpec;
 
@@ -144,21 +145,50 @@ impl CriticalArgs {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+/// What `sweep --param` varies: a run's own setting, or a parameter of
+/// an optimizer (any name `--help` lists as a flag, such as beta or rho).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SweepParam {
     Lr,
     Steps,
     Tol,
-    /// Momentum's and Nesterov's beta, Adam's beta1.
-    Beta,
-    /// Newton's damping.
-    Damping,
+    /// An optimizer's parameter, by the name its flag has.
+    Optimizer(&'static str),
+}
+
+impl SweepParam {
+    /// The name `--param` takes (and the sweep's JSON stores).
+    pub fn name(self) -> &'static str {
+        match self {
+            SweepParam::Lr => "lr",
+            SweepParam::Steps => "steps",
+            SweepParam::Tol => "tol",
+            SweepParam::Optimizer(name) => name,
+        }
+    }
+
+    fn all() -> Vec<SweepParam> {
+        let own = [SweepParam::Lr, SweepParam::Steps, SweepParam::Tol];
+        own.into_iter().chain(optim::param_names().into_iter().map(SweepParam::Optimizer)).collect()
+    }
+
+    /// `--param`'s parser: any case, the valid names listed on error.
+    fn parser() -> impl clap::builder::TypedValueParser<Value = SweepParam> {
+        let names: Vec<&'static str> = SweepParam::all().iter().map(|p| p.name()).collect();
+        use clap::builder::TypedValueParser;
+        clap::builder::PossibleValuesParser::new(names).map(|name: String| {
+            *SweepParam::all()
+                .iter()
+                .find(|p| p.name().eq_ignore_ascii_case(&name))
+                .expect("one of the possible values")
+        })
+    }
 }
 
 #[derive(Debug, Args)]
 pub struct SweepArgs {
-    /// The parameter to vary.
-    #[arg(long, value_enum, ignore_case = true)]
+    /// The parameter to vary: lr, steps, tol, or a parameter of the optimizer.
+    #[arg(long, value_parser = SweepParam::parser(), ignore_case = true)]
     pub param: SweepParam,
     /// Its values, comma-separated.
     #[arg(long, value_delimiter = ',', required = true, allow_hyphen_values = true)]
@@ -198,18 +228,14 @@ impl SweepArgs {
                 match self.param {
                     SweepParam::Lr => p.lr = v,
                     SweepParam::Tol => p.tol = v,
-                    SweepParam::Beta
-                        if matches!(p.optimizer, Optimizer::Momentum | Optimizer::Nesterov | Optimizer::Adam) =>
-                    {
-                        p.optimizer_params.beta1 = v
-                    }
-                    SweepParam::Damping if p.optimizer == Optimizer::Newton => p.optimizer_params.damping = v,
-                    SweepParam::Beta | SweepParam::Damping => {
-                        return Err(input(format!(
-                            "--param {}: --optimizer {} does not use it",
-                            if self.param == SweepParam::Beta { "beta" } else { "damping" },
-                            p.optimizer.name()
-                        )));
+                    SweepParam::Optimizer(name) => {
+                        if !p.optimizer.spec().params.iter().any(|q| q.name == name || q.aliases.contains(&name)) {
+                            return Err(input(format!(
+                                "--param {name}: --optimizer {} does not use it",
+                                p.optimizer.name()
+                            )));
+                        }
+                        p.optimizer_params.set(name, v)?
                     }
                     SweepParam::Steps => {
                         if !(v >= 1.0 && v.fract() == 0.0 && v <= u32::MAX as f64) {
@@ -351,21 +377,9 @@ pub struct RunArgs {
     pub precision: Precision,
     #[arg(long, value_enum, ignore_case = true, default_value_t = Optimizer::Gd)]
     pub optimizer: Optimizer,
-    /// Momentum and Nesterov's beta, Adam's beta1 [default: 0.9].
-    #[arg(long, alias = "beta1", allow_hyphen_values = true)]
-    pub beta: Option<f64>,
-    /// Adam's beta2 [default: 0.999].
-    #[arg(long, allow_hyphen_values = true)]
-    pub beta2: Option<f64>,
-    /// RMSProp's decay rho [default: 0.9].
-    #[arg(long, allow_hyphen_values = true)]
-    pub rho: Option<f64>,
-    /// RMSProp's and Adam's epsilon [default: 1e-8].
-    #[arg(long, allow_hyphen_values = true)]
-    pub eps: Option<f64>,
-    /// Newton's step factor: p <- p - damping H^-1 g [default: 0.5].
-    #[arg(long, allow_hyphen_values = true)]
-    pub damping: Option<f64>,
+    /// The optimizer's parameters, one flag per name (from src/optim/).
+    #[command(flatten)]
+    pub optimizer_params: OptimizerFlags,
     /// auto: a hardware GPU if there is one, else the CPU engine.
     #[arg(long, value_enum, ignore_case = true, default_value_t = Backend::Auto)]
     pub backend: Backend,
@@ -414,44 +428,6 @@ pub struct RunArgs {
 }
 
 impl RunArgs {
-    /// The optimizer's parameters: its defaults, with the flags given; a
-    /// flag the optimizer does not use is refused rather than ignored.
-    fn optimizer_params(&self) -> Result<OptimizerParams> {
-        use Optimizer as O;
-        let mut p = OptimizerParams::defaults(self.optimizer);
-        let uses = |flag: &str| match flag {
-            "--beta" => matches!(self.optimizer, O::Momentum | O::Nesterov | O::Adam),
-            "--beta2" => self.optimizer == O::Adam,
-            "--rho" => self.optimizer == O::Rmsprop,
-            "--eps" => matches!(self.optimizer, O::Rmsprop | O::Adam),
-            _ => self.optimizer == O::Newton,
-        };
-        let given = [
-            ("--beta", self.beta),
-            ("--beta2", self.beta2),
-            ("--rho", self.rho),
-            ("--eps", self.eps),
-            ("--damping", self.damping),
-        ];
-        for (flag, value) in given {
-            let Some(v) = value else { continue };
-            if !uses(flag) {
-                return Err(input(format!(
-                    "{flag} {}: --optimizer {} does not use it",
-                    multistart::error::number(v),
-                    self.optimizer.name()
-                )));
-            }
-            match flag {
-                "--beta" => p.beta1 = v,
-                "--beta2" | "--rho" => p.beta2 = v,
-                "--eps" => p.eps = v,
-                _ => p.damping = v,
-            }
-        }
-        Ok(p)
-    }
-
     /// Plain arguments -> validated configuration. Reads the starts file.
     pub fn into_config(self) -> Result<RunConfig> {
         let mut c = RunConfig::new(self.surface.surface()?);
@@ -466,7 +442,7 @@ impl RunArgs {
         p.seed = self.seed;
         p.precision = self.precision;
         p.optimizer = self.optimizer;
-        p.optimizer_params = self.optimizer_params()?;
+        p.optimizer_params = self.optimizer_params.0.clone();
         p.bound = self.bound;
         p.cluster_radius = self.cluster_radius;
         if self.adapter.is_some() && self.backend == Backend::Cpu {
@@ -536,5 +512,49 @@ impl RunArgs {
             (_, false) => Some(TrajectorySpec { walkers: self.walker_ids.clone(), every: self.every }),
         };
         c.validate()
+    }
+}
+
+/// The flags of every optimizer's parameters (`--beta`, `--rho`, ...), made
+/// from the registry in src/optim/ so a new optimizer's parameters need no
+/// edit here. Whether the chosen optimizer uses one is checked with the
+/// problem.
+#[derive(Clone, Debug, Default)]
+pub struct OptimizerFlags(OptimizerParams);
+
+impl clap::FromArgMatches for OptimizerFlags {
+    fn from_arg_matches(matches: &clap::ArgMatches) -> std::result::Result<Self, clap::Error> {
+        let mut params = OptimizerParams::new();
+        for name in optim::param_names() {
+            if let Some(&v) = matches.get_one::<f64>(name) {
+                params.set(name, v).expect("a registry name");
+            }
+        }
+        Ok(OptimizerFlags(params))
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &clap::ArgMatches) -> std::result::Result<(), clap::Error> {
+        *self = Self::from_arg_matches(matches)?;
+        Ok(())
+    }
+}
+
+impl Args for OptimizerFlags {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        optim::param_names().into_iter().fold(cmd, |cmd, name| {
+            cmd.arg(
+                clap::Arg::new(name)
+                    .long(name)
+                    // A few bytes per flag, once per command built.
+                    .value_name(&*Box::leak(name.to_uppercase().into_boxed_str()))
+                    .value_parser(clap::value_parser!(f64))
+                    .allow_hyphen_values(true)
+                    .help(optim::param_help(name)),
+            )
+        })
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
     }
 }

@@ -11,7 +11,7 @@ mod commands;
 mod config;
 mod interrupt;
 
-use crate::cli::{Cli, Command, SweepParam};
+use crate::cli::{Cli, Command};
 use multistart::engine::gpu;
 
 fn main() -> ExitCode {
@@ -38,13 +38,7 @@ fn main() -> ExitCode {
         Some(Command::Critical(args)) => commands::critical(&args),
         Some(Command::Merge(args)) => commands::merge(&args),
         Some(Command::Sweep(args)) => {
-            let param = match args.param {
-                SweepParam::Lr => "lr",
-                SweepParam::Steps => "steps",
-                SweepParam::Tol => "tol",
-                SweepParam::Beta => "beta",
-                SweepParam::Damping => "damping",
-            };
+            let param = args.param.name();
             args.into_configs().and_then(|runs| stoppable(|| commands::sweep(param, &runs, started)))
         }
     };

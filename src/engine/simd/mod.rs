@@ -98,7 +98,7 @@ fn run_blocks<const N: usize, V: Vector<N>>(
     params: &StepParams<f32>,
 ) {
     let tol2 = V::splat(params.tol2 as f64);
-    let lr = V::splat(params.lr as f64);
+    let lr = V::splat(params.settings.lr as f64);
     let [lo_x, lo_y, hi_x, hi_y] = [params.lo[0], params.lo[1], params.hi[0], params.hi[1]].map(|v| V::splat(v as f64));
     let mut x = [V::splat(0.0); BLOCKS];
     let mut y = x;
