@@ -152,6 +152,7 @@ optimizers! {
     Rmsprop => rmsprop,
     Adam => adam,
     Newton => newton,
+    Adagrad => adagrad,
 }
 
 impl Optimizer {
