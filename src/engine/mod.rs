@@ -22,12 +22,17 @@ pub use crate::walker::{Status, WalkerState};
 /// `starts::StartFn`.)
 #[derive(Clone, Debug, PartialEq)]
 pub struct Endpoint {
+    /// The walker's index in the job (0 to walkers - 1).
     pub index: u64,
+    /// Where it ended (D coordinates).
     pub point: Vec<f64>,
+    /// f there.
     pub f: f64,
+    /// |grad f| there.
     pub grad_norm: f64,
     /// Updates applied (steps taken).
     pub iterations: u32,
+    /// Why it stopped.
     pub status: Status,
 }
 
@@ -59,7 +64,9 @@ impl DeviceInfo {
     }
 }
 
+/// Something that runs walkers: the CPU engines and the GPU's.
 pub trait Engine {
+    /// What runs the walkers.
     fn device(&self) -> &DeviceInfo;
     /// Walkers per chunk when the user does not choose.
     fn preferred_chunk(&self) -> u64;

@@ -41,17 +41,29 @@ pub const POLL_TIMEOUT: Duration = Duration::from_secs(120);
 pub struct Params {
     /// The optimizer's parameters in its spec's order (`Settings::values`).
     pub opt: [f32; MAX_PARAMS],
+    /// The learning rate.
     pub lr: f32,
+    /// tol^2, for the early stop.
     pub tol2: f32,
+    /// The seed's low and high words (the start hash's key).
     pub seed_lo: u32,
+    /// See `seed_lo`.
     pub seed_hi: u32,
+    /// The chunk's first walker index, low and high words.
     pub base_lo: u32,
+    /// See `base_lo`.
     pub base_hi: u32,
+    /// Walkers in this chunk.
     pub count: u32,
+    /// Steps in this dispatch.
     pub steps_now: u32,
+    /// START_UNIFORM (the hash) or START_BUFFER (the starts buffer).
     pub start_mode: u32,
+    /// 1 on a chunk's first dispatch: walkers start from their start points.
     pub first_dispatch: u32,
+    /// Pads the struct to 64 bytes, a multiple of the uniform alignment.
     pub _pad0: u32,
+    /// See `_pad0`.
     pub _pad1: u32,
 }
 
@@ -60,10 +72,15 @@ pub struct Params {
 /// status).
 #[derive(Clone, Debug, PartialEq)]
 pub struct GpuWalker {
+    /// Position (D coordinates).
     pub p: Vec<f32>,
+    /// f there.
     pub f: f32,
+    /// |grad f| there.
     pub grad_norm: f32,
+    /// Updates applied.
     pub iterations: u32,
+    /// A `Status` code.
     pub status: u32,
 }
 
@@ -172,6 +189,8 @@ struct Buffers {
     bind_group: wgpu::BindGroup,
 }
 
+/// The GPU engine: one kernel per surface and optimizer, buffers for one
+/// chunk, reused chunk after chunk.
 pub struct GpuEngine {
     ctx: GpuContext,
     surface: Surface,
