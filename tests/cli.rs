@@ -569,3 +569,19 @@ fn rastrigin_5d_with_a_million_walkers_on_the_gpu() {
     let point: Vec<f64> = best["point"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
     assert!(point.len() == 5 && point.iter().all(|c| c.abs() < 1e-6), "{point:?}");
 }
+
+/// stderr that is not a terminal (a Slurm or CI log) gets plain progress
+/// lines instead of a bar; --quiet silences them.
+#[test]
+fn a_log_gets_plain_progress_lines() {
+    let args = ["--walkers", "40000", "--chunk", "10000", "--steps", "100", "--backend", "cpu"];
+    let out = multistart().args(args).env("MULTISTART_PROGRESS_SECONDS", "0").assert().success();
+    let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    let lines: Vec<&str> = stderr.lines().filter(|l| l.starts_with("progress: ")).collect();
+    assert_eq!(lines.len(), 3, "{stderr}");
+    assert!(lines[0].starts_with("progress: 10,000 of 40,000 walkers (25.0%), "), "{stderr}");
+    assert!(lines[2].contains("30,000 of 40,000 walkers (75.0%)") && lines[2].ends_with(" s left"), "{stderr}");
+    assert!(!stderr.contains('\r'), "no bar: {stderr:?}");
+    let quiet = multistart().args(args).arg("--quiet").env("MULTISTART_PROGRESS_SECONDS", "0").assert().success();
+    assert!(quiet.get_output().stderr.is_empty());
+}

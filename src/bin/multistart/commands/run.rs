@@ -1,6 +1,7 @@
 //! `multistart [OPTIONS]`: one run, its table and its files; also the
 //! run behind `map` and each value of `sweep`.
 
+use std::io::IsTerminal;
 use std::time::Instant;
 
 use crate::config::RunConfig;
@@ -26,13 +27,22 @@ pub(super) struct Done {
     pub(super) labels: Vec<Label>,
 }
 
-/// A progress bar on stderr that shows itself once a run has taken a
-/// second, and only on a terminal (indicatif hides it otherwise).
+/// Progress on stderr: on a terminal, a bar that shows itself once a run
+/// has taken a second; elsewhere (a Slurm or CI log), a plain line every
+/// few seconds. `--quiet` silences both.
 struct Progress {
     bar: ProgressBar,
     shown: bool,
     since: Instant,
+    /// Plain lines instead of the bar, with the seconds between them.
+    log_every: Option<f64>,
+    logged: f64,
+    total: u64,
 }
+
+/// Seconds between progress lines in a log, unless
+/// MULTISTART_PROGRESS_SECONDS says otherwise.
+const LOG_EVERY_S: f64 = 5.0;
 
 impl Progress {
     fn new(walkers: u64, enabled: bool) -> Self {
@@ -42,13 +52,49 @@ impl Progress {
         )
         .expect("valid template");
         bar.set_style(style);
-        Progress { bar, shown: !enabled, since: Instant::now() }
+        let log_every = (enabled && !std::io::stderr().is_terminal()).then(|| {
+            let asked = std::env::var("MULTISTART_PROGRESS_SECONDS").ok().and_then(|v| v.trim().parse::<f64>().ok());
+            asked.filter(|s| s.is_finite() && *s >= 0.0).unwrap_or(LOG_EVERY_S)
+        });
+        Progress {
+            bar,
+            shown: !enabled || log_every.is_some(),
+            since: Instant::now(),
+            log_every,
+            logged: 0.0,
+            total: walkers,
+        }
+    }
+
+    /// "progress: 250,000 of 1,000,000 walkers (25.0%), 2.31e8 walker-steps/s, 12 s elapsed, about 36 s left"
+    fn log_line(&self, chunk: &Chunk, elapsed: f64) -> String {
+        let done = chunk.walkers_done;
+        let fraction = done as f64 / self.total.max(1) as f64;
+        let left = if done > 0 { elapsed * (1.0 - fraction) / fraction } else { f64::NAN };
+        format!(
+            "progress: {} of {} walkers ({:.1}%), {:.2e} walker-steps/s, {:.0} s elapsed, about {:.0} s left",
+            report::thousands(done),
+            report::thousands(self.total),
+            100.0 * fraction,
+            chunk.walker_steps as f64 / chunk.descent_s.max(1e-9),
+            elapsed,
+            left
+        )
     }
 }
 
 impl Sink for Progress {
     fn chunk(&mut self, chunk: &Chunk) -> Result<()> {
-        if !self.shown && self.since.elapsed().as_secs_f64() > 1.0 {
+        let elapsed = self.since.elapsed().as_secs_f64();
+        if let Some(every) = self.log_every {
+            // Not after the last chunk: the table follows at once.
+            if elapsed - self.logged >= every && chunk.walkers_done < self.total {
+                eprintln!("{}", self.log_line(chunk, elapsed));
+                self.logged = elapsed;
+            }
+            return Ok(());
+        }
+        if !self.shown && elapsed > 1.0 {
             self.bar.set_draw_target(ProgressDrawTarget::stderr());
             self.shown = true;
         }
