@@ -212,3 +212,24 @@ fn sweep_reports_points_in_their_own_dimension() {
         assert!(text.lines().all(|l| l.split(',').count() == columns));
     }
 }
+
+/// `--values` as ranges and log spans: the rows are the values they stand for.
+#[test]
+fn sweep_values_take_ranges_and_log_spans() {
+    let rows = |values: &[&str]| {
+        let mut args =
+            vec!["sweep", "--param", "lr", "--walkers", "500", "--steps", "20", "--backend", "cpu", "--quiet"];
+        args.extend_from_slice(values);
+        let out = multistart().args(&args).assert().success().get_output().stdout.clone();
+        let text = String::from_utf8(out).unwrap();
+        let firsts: Vec<String> = text
+            .lines()
+            .skip_while(|l| !l.trim_start().starts_with("lr "))
+            .skip(1)
+            .map_while(|l| l.split_whitespace().next().map(String::from))
+            .collect();
+        firsts
+    };
+    assert_eq!(rows(&["--values", "0.05:0.07:0.005"]), ["0.05", "0.055", "0.06", "0.065", "0.07"]);
+    assert_eq!(rows(&["--values", "1e-4..1e-2", "--log", "3"]), ["0.0001", "0.001", "0.01"]);
+}

@@ -190,9 +190,13 @@ pub struct SweepArgs {
     /// The parameter to vary: lr, steps, tol, or a parameter of the optimizer.
     #[arg(long, value_parser = SweepParam::parser(), ignore_case = true)]
     pub param: SweepParam,
-    /// Its values, comma-separated.
+    /// Its values, comma-separated: numbers, A:B:STEP (both ends included),
+    /// or A..B with --log N (N values spaced evenly in log).
     #[arg(long, value_delimiter = ',', required = true, allow_hyphen_values = true)]
-    pub values: Vec<f64>,
+    pub values: Vec<String>,
+    /// How many values a span A..B of --values gives, spaced evenly in log.
+    #[arg(long, value_parser = config::parse_steps, value_name = "N")]
+    pub log: Option<u32>,
     /// Draw share against value as PNG.
     #[arg(long, value_name = "FILE")]
     pub png: Option<PathBuf>,
@@ -220,9 +224,9 @@ impl SweepArgs {
             &[("--json", &base.outputs.json), ("--csv", &base.outputs.csv_basins), ("--png", &base.outputs.png)],
             &base.outputs.inputs,
         )?;
-        self.values
-            .iter()
-            .map(|&v| {
+        config::parse_values(&self.values, self.log)?
+            .into_iter()
+            .map(|v| {
                 let mut c = base.clone();
                 let p = &mut c.problem;
                 match self.param {

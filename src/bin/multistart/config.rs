@@ -190,6 +190,73 @@ pub fn parse_square_side(text: &str) -> Result<u32, String> {
     }
 }
 
+/// Most values one sweep runs.
+pub const MAX_SWEEP_VALUES: usize = 1000;
+
+/// Parses `sweep --values`: numbers, `A:B:STEP` (A, A + STEP, ... up to B,
+/// both ends included) and `A..B`, `--log N` values spaced evenly in log
+/// between A and B (both above 0), in the order given.
+pub fn parse_values(items: &[String], log: Option<u32>) -> Result<Vec<f64>> {
+    let number = |text: &str, item: &str| -> Result<f64> {
+        match text.trim().parse::<f64>() {
+            Ok(v) if v.is_finite() => Ok(v),
+            _ => Err(input(format!("--values {}: {} is not a finite number", quoted(item), quoted(text.trim())))),
+        }
+    };
+    let mut out = Vec::new();
+    let mut spans = false;
+    for item in items {
+        let item = item.trim();
+        if let Some((a, b)) = item.split_once("..") {
+            let (a, b) = (number(a, item)?, number(b, item)?);
+            spans = true;
+            let Some(n) = log else {
+                return Err(input(format!(
+                    "--values {}: a span A..B needs --log N, the number of values",
+                    quoted(item)
+                )));
+            };
+            if !(a > 0.0 && b > 0.0) {
+                return Err(input(format!("--values {}: a log span needs both ends above 0", quoted(item))));
+            }
+            let (la, lb) = (a.log10(), b.log10());
+            let steps = n.saturating_sub(1).max(1) as f64;
+            out.extend((0..n).map(|k| tidy(10f64.powf(la + (lb - la) * k as f64 / steps))));
+        } else if let [a, b, step] = item.split(':').collect::<Vec<_>>()[..] {
+            let (a, b, step) = (number(a, item)?, number(b, item)?, number(step, item)?);
+            if step <= 0.0 || b < a {
+                return Err(input(format!(
+                    "--values {}: expected A:B:STEP with A <= B and STEP above 0",
+                    quoted(item)
+                )));
+            }
+            // A tenth of a step absorbs the rounding of (B - A) / STEP.
+            let n = ((b - a) / step + 0.1).floor();
+            if n >= MAX_SWEEP_VALUES as f64 {
+                return Err(input(format!("--values {}: more than {MAX_SWEEP_VALUES} values", quoted(item))));
+            }
+            out.extend((0..=n as u64).map(|k| tidy(a + k as f64 * step)));
+        } else {
+            out.push(number(item, item)?);
+        }
+        if out.len() > MAX_SWEEP_VALUES {
+            return Err(input(format!("--values: more than {MAX_SWEEP_VALUES} values")));
+        }
+    }
+    if log.is_some() && !spans {
+        return Err(input("--log N spaces the values of a span A..B; --values has none"));
+    }
+    if log == Some(0) {
+        return Err(input("--log 0: expected at least 1 value"));
+    }
+    Ok(out)
+}
+
+/// `v` to 12 significant digits: 0.05 + 3 * 0.005 is 0.065, not 0.06500000000000002.
+fn tidy(v: f64) -> f64 {
+    format!("{v:.11e}").parse().unwrap_or(v)
+}
+
 /// The nearest square lattice to `walkers`: side = round(sqrt(walkers)).
 pub fn nearest_square(walkers: u64) -> (u32, u32) {
     let side = ((walkers as f64).sqrt().round() as u32).max(1);
@@ -212,6 +279,24 @@ mod tests {
         assert_eq!(parse_count("1e5"), Ok(100_000));
         assert!(parse_count("1.5").is_err());
         assert!(parse_count("-3").is_err());
+    }
+
+    #[test]
+    fn sweep_values_take_lists_ranges_and_log_spans() {
+        let items = |t: &str| t.split(',').map(String::from).collect::<Vec<_>>();
+        assert_eq!(parse_values(&items("0.1,0.2"), None).unwrap(), [0.1, 0.2]);
+        assert_eq!(
+            parse_values(&items("0.05:0.08:0.005"), None).unwrap(),
+            [0.05, 0.055, 0.06, 0.065, 0.07, 0.075, 0.08]
+        );
+        assert_eq!(parse_values(&items("1e-5..1e-1"), Some(5)).unwrap(), [1e-5, 1e-4, 1e-3, 1e-2, 1e-1]);
+        assert_eq!(parse_values(&items("1:2:0.5,7"), None).unwrap(), [1.0, 1.5, 2.0, 7.0]);
+        for (bad, log) in
+            [("1e-5..1e-1", None), ("0..1", Some(3)), ("1:0:0.5", None), ("1:2:0", None), ("0.1", Some(3))]
+        {
+            assert!(parse_values(&items(bad), log).is_err(), "{bad}");
+        }
+        assert!(parse_values(&items("0:1:1e-9"), None).unwrap_err().to_string().contains("more than 1000"));
     }
 
     #[test]
