@@ -585,3 +585,27 @@ fn a_log_gets_plain_progress_lines() {
     let quiet = multistart().args(args).arg("--quiet").env("MULTISTART_PROGRESS_SECONDS", "0").assert().success();
     assert!(quiet.get_output().stderr.is_empty());
 }
+
+/// A shard says which walkers it ran, in the header and the JSON; sweep,
+/// whose report merge cannot read, refuses --shard.
+#[test]
+fn a_shard_names_its_walkers_and_sweep_refuses_shards() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("s.json");
+    let out = multistart()
+        .args(["--walkers", "1000", "--shard", "1/4", "--backend", "cpu", "--json"])
+        .arg(&json)
+        .assert()
+        .success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(text.contains("250 walkers (shard 1/4 of 1,000: indices 250 to 499) x 1,000 steps"), "{text}");
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(report["shard_walkers"], serde_json::json!([250, 500]));
+    assert_eq!(report["config"]["walkers"], 1000);
+    let refused = multistart()
+        .args(["sweep", "--param", "lr", "--values", "0.01", "--walkers", "100", "--shard", "0/2"])
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8(refused.get_output().stderr.clone()).unwrap();
+    assert_eq!(stderr, "error: sweep runs every walker for each value: --shard is for plain runs and merge\n");
+}

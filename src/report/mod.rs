@@ -53,6 +53,9 @@ pub struct Report {
     pub warnings: Vec<String>,
     /// [K, N] for a run of shard K of N (`--shard K/N`), else null.
     pub shard: Option<[u64; 2]>,
+    /// The walker indices a shard ran, [first, end): absent for a whole run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard_walkers: Option<[u64; 2]>,
     /// The exact, mergeable counts behind the table (`multistart merge`).
     pub summary: Summary,
 }
@@ -142,6 +145,10 @@ impl Report {
         walker_steps_per_s: f64,
         shard: Option<[u64; 2]>,
     ) -> Report {
+        let shard_walkers = shard.map(|[k, n]| {
+            let range = Plan { shard: Some((k, n)), ..Plan::default() }.walker_range(config.walkers);
+            [range.start, range.end]
+        });
         let s = &summary;
         let n = s.walkers;
         // Minima tied with the lowest (to rounding) are all "best".
@@ -198,6 +205,7 @@ impl Report {
             basins,
             warnings,
             shard,
+            shard_walkers,
             summary,
         }
     }

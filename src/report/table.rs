@@ -44,15 +44,31 @@ pub fn point_text(p: &[f64], decimals: usize) -> String {
     format!("({})", parts.join(", "))
 }
 
+/// "100,000 walkers", or for a shard "25,000 walkers (shard 1/4 of 100,000:
+/// indices 25,000 to 49,999)".
+fn walkers_text(r: &Report) -> String {
+    match (r.shard, r.shard_walkers) {
+        (Some([k, n]), Some([first, end])) => format!(
+            "{} walkers (shard {k}/{n} of {}: indices {} to {})",
+            thousands(end - first),
+            thousands(r.config.walkers),
+            thousands(first),
+            thousands(end.saturating_sub(1))
+        ),
+        _ => format!("{} walkers", thousands(r.config.walkers)),
+    }
+}
+
+/// The console table: header, basins, classes, warnings.
 pub fn print_table(out: &mut dyn Write, r: &Report) -> io::Result<()> {
     let c = &r.config;
     writeln!(
         out,
-        "multistart {}: {} on {}, {} walkers x {} steps",
+        "multistart {}: {} on {}, {} x {} steps",
         r.version,
         r.surface_text(),
         region_text(&c.region),
-        thousands(c.walkers),
+        walkers_text(r),
         thousands(c.steps as u64)
     )?;
     writeln!(

@@ -216,6 +216,9 @@ impl SweepArgs {
                 "sweep writes --json, --csv and --png; --csv-basins, --csv-endpoints and --trajectories belong to single runs",
             ));
         }
+        if self.run.shard.is_some() {
+            return Err(input("sweep runs every walker for each value: --shard is for plain runs and merge"));
+        }
         let (png, csv) = (self.png, self.csv);
         let mut base = self.run.into_config()?;
         base.outputs.png = png;
