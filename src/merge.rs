@@ -80,6 +80,8 @@ struct StoredConfig {
     bound: f64,
     cluster_radius: f64,
     #[serde(default)]
+    settle_tol: Option<f64>,
+    #[serde(default)]
     expr: Option<String>,
 }
 
@@ -315,6 +317,7 @@ fn run_config(
         optimizer_params: stored_params(c.optimizer, &c.optimizer_params),
         bound: c.bound,
         cluster_radius: c.cluster_radius,
+        settle_tol: c.settle_tol,
         ..Problem::new(surface)
     };
     let plan = Plan { backend: c.backend, shard: Some((k, n)), ..Plan::default() };

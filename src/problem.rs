@@ -85,6 +85,10 @@ pub struct Problem {
     pub bound: f64,
     /// Cell size for clustering endpoints, in region units.
     pub cluster_radius: f64,
+    /// The |grad f| below which a walker still moving when the steps run
+    /// out counts as settled; None: `tol`, or [`DEFAULT_SETTLE_TOL`] where
+    /// `tol` is 0.
+    pub settle_tol: Option<f64>,
 }
 
 impl Problem {
@@ -106,6 +110,7 @@ impl Problem {
             optimizer_params: OptimizerParams::new(),
             bound: 10.0,
             cluster_radius: 1e-2,
+            settle_tol: None,
         }
     }
 
@@ -141,6 +146,11 @@ impl Problem {
                 "cluster_radius",
                 format!("{}: expected a finite radius above 0", number(self.cluster_radius)),
             ));
+        }
+        if let Some(t) = self.settle_tol
+            && !(t.is_finite() && t > 0.0)
+        {
+            return Err(invalid("settle_tol", format!("{}: expected a finite threshold above 0", number(t))));
         }
         self.check_starts()?;
         self.check_precision()?;
@@ -250,9 +260,14 @@ impl Problem {
     }
 
     /// The threshold on |grad f| below which a walker's endpoint counts as
-    /// settled: `tol`, or with `tol` 0 (every step runs) [`DEFAULT_SETTLE_TOL`].
+    /// settled: `settle_tol` if set, else `tol`, or with `tol` 0 (every step
+    /// runs) [`DEFAULT_SETTLE_TOL`].
     pub fn settle_tol(&self) -> f64 {
-        if self.tol > 0.0 { self.tol } else { DEFAULT_SETTLE_TOL }
+        match self.settle_tol {
+            Some(t) => t,
+            None if self.tol > 0.0 => self.tol,
+            None => DEFAULT_SETTLE_TOL,
+        }
     }
 
     /// The escape box: `bound` half-widths around the region's centre.

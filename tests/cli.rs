@@ -609,3 +609,30 @@ fn a_shard_names_its_walkers_and_sweep_refuses_shards() {
     let stderr = String::from_utf8(refused.get_output().stderr.clone()).unwrap();
     assert_eq!(stderr, "error: sweep runs every walker for each value: --shard is for plain runs and merge\n");
 }
+
+/// With --tol 0 every step runs, and --settle-tol sets the threshold the
+/// classification uses (1e-4 unless told), shown in the header and the JSON.
+#[test]
+fn settle_tol_is_the_classifications_own_threshold() {
+    let moving = |extra: &[&str]| {
+        let mut args = vec!["--walkers", "4000", "--tol", "0", "--backend", "cpu"];
+        args.extend_from_slice(extra);
+        let text = stdout_of(&args);
+        let row = text.lines().find(|l| l.trim_start().starts_with("moving")).unwrap().to_string();
+        (text, row.split_whitespace().nth(1).unwrap().replace(',', "").parse::<u64>().unwrap())
+    };
+    let (text, default) = moving(&[]);
+    assert!(text.contains("tol 0 (settled below |grad f| 0.0001)"), "{text}");
+    let (text, loose) = moving(&["--settle-tol", "0.1"]);
+    assert!(text.contains("tol 0 (settled below |grad f| 0.1)"), "{text}");
+    assert!(default > 500 && loose < default / 2, "moving {default} at 1e-4, {loose} at 0.1");
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("r.json");
+    multistart()
+        .args(["--walkers", "100", "--tol", "0", "--settle-tol", "0.1", "--json"])
+        .arg(&json)
+        .assert()
+        .success();
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(report["config"]["settle_tol"], 0.1);
+}

@@ -83,7 +83,12 @@ pub struct ConfigJson {
     pub backend: crate::plan::Backend,
     /// Escape bound, in half-widths of the region from its centre.
     pub bound: f64,
+    /// Cell size for clustering endpoints, in region units.
     pub cluster_radius: f64,
+    /// The |grad f| below which a walker still moving at the end counts as
+    /// settled (`Problem::settle_tol`).
+    #[serde(default)]
+    pub settle_tol: Option<f64>,
     /// The formula of `--expr` (surface "expr"), else absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expr: Option<String>,
@@ -240,6 +245,7 @@ impl ConfigJson {
             backend: plan.backend,
             bound: config.bound,
             cluster_radius: config.cluster_radius,
+            settle_tol: Some(config.settle_tol()),
             expr: config.surface.expr().map(str::to_string),
         }
     }

@@ -79,7 +79,11 @@ pub fn print_table(out: &mut dyn Write, r: &Report) -> io::Result<()> {
             params => format!("{} ({params})", c.optimizer.name()),
         },
         c.lr,
-        c.tol,
+        match c.settle_tol {
+            // The classification's own threshold, where it is not tol.
+            Some(settle) if settle != c.tol => format!("{} (settled below |grad f| {settle})", c.tol),
+            _ => c.tol.to_string(),
+        },
         c.precision.name(),
         c.starts,
         c.seed

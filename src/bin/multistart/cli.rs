@@ -399,6 +399,10 @@ pub struct RunArgs {
     /// Cell size for grouping endpoints into basins.
     #[arg(long, default_value_t = 1e-2, allow_hyphen_values = true)]
     pub cluster_radius: f64,
+    /// |grad f| below which a walker still moving when the steps run out
+    /// counts as settled [default: --tol, or 1e-4 with --tol 0].
+    #[arg(long, allow_hyphen_values = true, value_name = "X")]
+    pub settle_tol: Option<f64>,
     /// Walkers per chunk [default: chosen by the engine].
     #[arg(long, value_parser = config::parse_count)]
     pub chunk: Option<u64>,
@@ -452,6 +456,7 @@ impl RunArgs {
         p.optimizer_params = self.optimizer_params.0.clone();
         p.bound = self.bound;
         p.cluster_radius = self.cluster_radius;
+        p.settle_tol = self.settle_tol;
         if self.adapter.is_some() && self.backend == Backend::Cpu {
             return Err(input("--adapter chooses a GPU adapter; --backend cpu uses none"));
         }
