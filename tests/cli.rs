@@ -129,9 +129,45 @@ fn csv_basins_counts_add_up_to_the_walkers() {
     let path = dir.path().join("b.csv");
     stdout_of(&["--walkers", "10000", "--backend", "cpu", "--csv-basins", path.to_str().unwrap()]);
     let mut reader = csv::Reader::from_path(&path).unwrap();
+    let count = reader.headers().unwrap().iter().position(|h| h == "count").unwrap();
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 3 + 4);
-    assert_eq!(rows.iter().map(|r| r[7].parse::<u64>().unwrap()).sum::<u64>(), 10_000);
+    assert_eq!(rows.iter().map(|r| r[count].parse::<u64>().unwrap()).sum::<u64>(), 10_000);
+}
+
+/// Basins CSV rows start with the run's settings, so the files of several
+/// runs stack into one tidy table; points have the table's fixed decimals.
+#[test]
+fn csv_basins_of_several_runs_stack_into_one_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut headers = Vec::new();
+    let mut rows = Vec::new();
+    for optimizer in ["gd", "momentum", "adam"] {
+        let path = dir.path().join(format!("{optimizer}.csv"));
+        stdout_of(&[
+            "--optimizer",
+            optimizer,
+            "--walkers",
+            "3000",
+            "--backend",
+            "cpu",
+            "--csv-basins",
+            path.to_str().unwrap(),
+        ]);
+        let mut reader = csv::Reader::from_path(&path).unwrap();
+        headers.push(reader.headers().unwrap().clone());
+        rows.extend(reader.records().map(Result::unwrap));
+    }
+    assert!(headers.iter().all(|h| *h == headers[0]), "{headers:?}");
+    let h = &headers[0];
+    let col = |name: &str| h.iter().position(|c| c == name).unwrap();
+    assert_eq!(&h.iter().take(4).collect::<Vec<_>>(), &["surface", "dim", "optimizer", "optimizer_params"]);
+    assert!(rows.iter().all(|r| r.len() == h.len()));
+    let adam = rows.iter().find(|r| &r[col("optimizer")] == "adam").unwrap();
+    assert_eq!(&adam[col("optimizer_params")], "beta1 0.9, beta2 0.999, eps 0.00000001");
+    let global: Vec<(&str, &str)> =
+        rows.iter().filter(|r| &r[col("global")] == "true").map(|r| (&r[col("x")], &r[col("y")])).collect();
+    assert_eq!(global, [("0.228279", "-1.625535"); 3], "joinable points");
 }
 
 #[test]

@@ -203,10 +203,10 @@ fn sweep_reports_points_in_their_own_dimension() {
         let header = text.lines().next().unwrap();
         if dim == "1" {
             assert!(stdout.contains("#1 min (0.000)"), "{stdout}");
-            assert_eq!(header, "value,class,id,kind,x1,f,count,fraction,partial");
+            assert_eq!(header, "value,class,id,kind,x1,f,count,fraction,ci95_lo,ci95_hi,partial");
         } else {
             assert!(stdout.contains("#1 min (0.000,0.000,0.000)") && stdout.contains("others"), "{stdout}");
-            assert_eq!(header, "value,class,id,kind,x1,x2,x3,f,count,fraction,partial");
+            assert_eq!(header, "value,class,id,kind,x1,x2,x3,f,count,fraction,ci95_lo,ci95_hi,partial");
         }
         let columns = header.split(',').count();
         assert!(text.lines().all(|l| l.split(',').count() == columns));
@@ -232,4 +232,38 @@ fn sweep_values_take_ranges_and_log_spans() {
     };
     assert_eq!(rows(&["--values", "0.05:0.07:0.005"]), ["0.05", "0.055", "0.06", "0.065", "0.07"]);
     assert_eq!(rows(&["--values", "1e-4..1e-2", "--log", "3"]), ["0.0001", "0.001", "0.01"]);
+}
+
+/// The sweep's JSON numbers basins as its table and CSV do, with each
+/// value's counts and Wilson intervals under those ids.
+#[test]
+fn sweep_json_and_csv_share_basin_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let (json, csv) = (dir.path().join("s.json"), dir.path().join("s.csv"));
+    multistart()
+        .args(["sweep", "--param", "lr", "--values", "0.01,0.1", "--walkers", "3000", "--backend", "cpu", "-q"])
+        .arg("--json")
+        .arg(&json)
+        .arg("--csv")
+        .arg(&csv)
+        .assert()
+        .success();
+    let j: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let mut reader = csv::Reader::from_path(&csv).unwrap();
+    let h = reader.headers().unwrap().clone();
+    let col = |name: &str| h.iter().position(|c| c == name).unwrap();
+    for r in reader.records().map(Result::unwrap).filter(|r| &r[col("class")] == "basin") {
+        let id: u64 = r[col("id")].parse().unwrap();
+        let basin = j["basins"].as_array().unwrap().iter().find(|b| b["id"] == id).unwrap();
+        assert_eq!(format!("{:.6}", basin["point"][0].as_f64().unwrap()), r[col("x")]);
+        let run = j["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|run| run["value"].as_f64() == r[col("value")].parse().ok())
+            .unwrap();
+        let count = run["counts"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap();
+        assert_eq!(count["count"].as_u64(), r[col("count")].parse().ok());
+        assert_eq!(count["ci95"][0].as_f64().unwrap().to_string(), r[col("ci95_lo")]);
+    }
 }

@@ -17,11 +17,19 @@ use crate::problem::{Precision, Problem};
 /// The basins CSV: one row per basin, then one per other class (moving,
 /// plateau, escaped, nonfinite) with empty coordinates: the counts add up
 /// to the walkers.
+/// The run's settings each basins CSV row starts with.
+const CONFIG_COLUMNS: [&str; 11] =
+    ["surface", "dim", "optimizer", "optimizer_params", "lr", "steps", "tol", "seed", "precision", "starts", "walkers"];
+
 impl Tabular for Report {
     fn write_rows(&self, out: &mut csv::Writer<&mut dyn Write>) -> csv::Result<()> {
         let report = self;
-        let dim = report.basins.first().map_or(2, |b| b.point.len());
-        let mut header: Vec<String> = ["id", "kind", "best", "global"].map(String::from).to_vec();
+        let c = &report.config;
+        let dim = c.dim;
+        // The run's settings first, so the files of several runs
+        // concatenate into one tidy frame.
+        let mut header: Vec<String> = CONFIG_COLUMNS.map(String::from).to_vec();
+        header.extend(["id", "kind", "best", "global"].map(String::from));
         header.extend(super::axis_names(dim));
         header.extend(
             [
@@ -43,10 +51,29 @@ impl Tabular for Report {
         );
         out.write_record(&header)?;
         let opt = |v: Option<String>| v.unwrap_or_default();
+        let surface = c.expr.as_ref().map_or(report.surface.to_string(), |e| format!("expr {e}"));
+        let settings = [
+            surface,
+            c.dim.to_string(),
+            c.optimizer.name().into(),
+            c.optimizer.describe(&c.optimizer_params),
+            c.lr.to_string(),
+            c.steps.to_string(),
+            c.tol.to_string(),
+            c.seed.to_string(),
+            c.precision.name().into(),
+            c.starts.clone(),
+            c.walkers.to_string(),
+        ];
         for b in &report.basins {
-            let mut row =
-                vec![b.id.to_string(), b.kind.name().into(), b.best.to_string(), opt(b.global.map(|g| g.to_string()))];
-            row.extend(b.point.iter().map(|c| c.to_string()));
+            let mut row = settings.to_vec();
+            row.extend([
+                b.id.to_string(),
+                b.kind.name().into(),
+                b.best.to_string(),
+                opt(b.global.map(|g| g.to_string())),
+            ]);
+            row.extend(super::point_columns(&b.point));
             row.extend([
                 b.f.to_string(),
                 b.count.to_string(),
@@ -66,10 +93,12 @@ impl Tabular for Report {
         let n = report.walkers_done as f64;
         for (name, count) in classes(report) {
             let [lo, hi] = crate::basins::wilson95(count, report.walkers_done);
-            // Columns after the point: f, count, fraction, ci95_lo, ci95_hi.
-            let at = 4 + dim;
-            let mut row = vec![String::new(); header.len()];
-            row[1] = name.into();
+            // Columns after the settings, id, kind, best, global and the
+            // point: f, count, fraction, ci95_lo, ci95_hi.
+            let at = CONFIG_COLUMNS.len() + 4 + dim;
+            let mut row = settings.to_vec();
+            row.resize(header.len(), String::new());
+            row[CONFIG_COLUMNS.len() + 1] = name.into();
             row[at + 1] = count.to_string();
             row[at + 2] = (count as f64 / n).to_string();
             row[at + 3] = lo.to_string();

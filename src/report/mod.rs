@@ -264,6 +264,17 @@ pub fn axis_names(dim: usize) -> Vec<String> {
     if dim == 2 { vec!["x".into(), "y".into()] } else { (1..=dim).map(|k| format!("x{k}")).collect() }
 }
 
+/// Decimals of a basin's point in the CSV files: the table's, fixed, so
+/// files of several runs can be joined on the points (the JSON keeps every
+/// digit).
+pub const CSV_POINT_DECIMALS: usize = 6;
+
+/// A basin's point as CSV cells, to [`CSV_POINT_DECIMALS`] decimals (no -0).
+pub fn point_columns(p: &[f64]) -> Vec<String> {
+    let zero = 0.5 * 10f64.powi(-(CSV_POINT_DECIMALS as i32));
+    p.iter().map(|&c| format!("{:.*}", CSV_POINT_DECIMALS, if c.abs() < zero { 0.0 } else { c })).collect()
+}
+
 /// Explanations the table alone would leave out.
 fn warnings(surface: &Surface, config: &ConfigJson, s: &Summary) -> Vec<String> {
     let mut out = Vec::new();

@@ -7,8 +7,8 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::export::Tabular;
-use super::{Report, axis_names, plot, point_text, region_text, thousands};
-use crate::basins::Summary;
+use super::{Report, axis_names, plot, point_columns, point_text, region_text, thousands};
+use crate::basins::{Summary, wilson95};
 use crate::engine::DeviceInfo;
 use crate::problem::Problem;
 
@@ -182,12 +182,30 @@ impl SweepReport {
     }
 }
 
-/// `{param, values, partial, runs: [{value, report}]}`.
+/// `{param, values, partial, basins: [{id, kind, point, f}], runs: [{value,
+/// counts: [{id, count, fraction, ci95}], report}]}`: `basins` and `counts`
+/// use the sweep's ids (its table's and CSV's, the same in every run); each
+/// run's `report` numbers its own basins.
 impl Serialize for SweepReport {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         #[derive(Serialize)]
+        struct Basin<'a> {
+            id: usize,
+            kind: &'static str,
+            point: &'a [f64],
+            f: f64,
+        }
+        #[derive(Serialize)]
+        struct Count {
+            id: usize,
+            count: u64,
+            fraction: f64,
+            ci95: [f64; 2],
+        }
+        #[derive(Serialize)]
         struct Run<'a> {
             value: f64,
+            counts: Vec<Count>,
             report: &'a Report,
         }
         #[derive(Serialize)]
@@ -195,10 +213,40 @@ impl Serialize for SweepReport {
             param: &'a str,
             values: &'a [f64],
             partial: bool,
+            basins: Vec<Basin<'a>>,
             runs: Vec<Run<'a>>,
         }
-        let runs = self.runs.iter().map(|(value, report, _)| Run { value: *value, report }).collect();
-        Sweep { param: &self.param, values: &self.values, partial: self.partial, runs }.serialize(serializer)
+        let order = self.order();
+        let basins = order
+            .iter()
+            .enumerate()
+            .map(|(rank, &c)| {
+                let b = &self.catalogue.basins[c];
+                Basin { id: rank + 1, kind: b.kind.name(), point: &b.point, f: b.f }
+            })
+            .collect();
+        let runs = self
+            .runs
+            .iter()
+            .enumerate()
+            .map(|(k, (value, report, s))| {
+                let counts = order
+                    .iter()
+                    .enumerate()
+                    .map(|(rank, &c)| {
+                        let count = self.basin_count(k, c);
+                        Count {
+                            id: rank + 1,
+                            count,
+                            fraction: self.fraction(k, count),
+                            ci95: wilson95(count, s.walkers),
+                        }
+                    })
+                    .collect();
+                Run { value: *value, counts, report }
+            })
+            .collect();
+        Sweep { param: &self.param, values: &self.values, partial: self.partial, basins, runs }.serialize(serializer)
     }
 }
 
@@ -210,7 +258,7 @@ impl Tabular for SweepReport {
         let axes = axis_names(dim);
         let mut columns: Vec<String> = ["value", "class", "id", "kind"].map(String::from).to_vec();
         columns.extend(axes.iter().cloned());
-        columns.extend(["f", "count", "fraction", "partial"].map(String::from));
+        columns.extend(["f", "count", "fraction", "ci95_lo", "ci95_hi", "partial"].map(String::from));
         out.write_record(&columns)?;
         let order = self.order();
         let partial = self.partial.to_string();
@@ -219,15 +267,19 @@ impl Tabular for SweepReport {
                 let b = &self.catalogue.basins[c];
                 let count = self.basin_count(k, c);
                 let mut row = vec![value.to_string(), "basin".into(), (rank + 1).to_string(), b.kind.name().into()];
-                row.extend(b.point.iter().map(|x| x.to_string()));
-                row.extend([b.f.to_string(), count.to_string(), self.fraction(k, count).to_string(), partial.clone()]);
+                row.extend(point_columns(&b.point));
+                let [lo, hi] = wilson95(count, s.walkers);
+                row.extend([b.f.to_string(), count.to_string(), self.fraction(k, count).to_string()]);
+                row.extend([lo.to_string(), hi.to_string(), partial.clone()]);
                 out.write_record(&row)?;
             }
             for (name, count) in Self::class_counts(s) {
                 // Empty id, kind, point and f.
                 let mut row = vec![value.to_string(), name.into()];
                 row.extend(std::iter::repeat_n(String::new(), 3 + axes.len()));
-                row.extend([count.to_string(), self.fraction(k, count).to_string(), partial.clone()]);
+                let [lo, hi] = wilson95(count, s.walkers);
+                row.extend([count.to_string(), self.fraction(k, count).to_string()]);
+                row.extend([lo.to_string(), hi.to_string(), partial.clone()]);
                 out.write_record(&row)?;
             }
         }
