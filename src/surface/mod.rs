@@ -269,6 +269,7 @@ hand_written! {
     Peaks => peaks,
     Himmelblau => himmelblau,
     Camel => camel,
+    Booth => booth,
 }
 
 /// Peaks, as `multistart` with no `--surface`.
