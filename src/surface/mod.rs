@@ -16,7 +16,8 @@
 //!   below. The enum's variant, `Surface::all()`, the dispatch and the fast
 //!   CPU engine's blocks follow from that line, and the tests that iterate
 //!   `Surface::all()` (derivatives, known points, GPU against CPU, kernel
-//!   validation) cover it.
+//!   validation) cover it. A surface that settles slowly may need more
+//!   steps in tests/gpu.rs's GPU-against-CPU run (as Booth and Rosenbrock do).
 //! - Defined by a formula: one row of [`LIBRARY`].
 
 #![warn(missing_docs)]
