@@ -189,6 +189,16 @@ fn six_hump_camel_has_six_minima_two_of_them_global() {
     assert_eq!(found.iter().filter(|(_, global)| *global).count(), 2);
 }
 
+#[test]
+fn booth_has_its_one_minimum_at_1_3() {
+    let found = minima_found(Surface::Booth, 0.01);
+    assert_known_minima(&Surface::Booth, &found);
+    // Where both squares vanish, whatever the table says.
+    let (b, global) = &found[0];
+    assert!((b.point[0] - 1.0).abs() < 1e-6 && (b.point[1] - 3.0).abs() < 1e-6 && *global, "{b:?}");
+    assert_eq!(b.count, 100_000, "a convex bowl: every walker settles there");
+}
+
 /// `--expr` with the peaks formula gives exactly the built-in counts on the
 /// f64 CPU path from the same starts.
 #[test]

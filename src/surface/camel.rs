@@ -5,43 +5,48 @@
 //!
 //! `value` and `gradient` mirror `shaders/surfaces/camel.wgsl`.
 
-use super::{Kind, Known2, Real};
+use super::{HandWritten, Kind, Known2, Real};
 
-/// The same surface as a formula (for Newton's Hessian).
-pub const FORMULA: &str = "(4 - 2.1*x^2 + x^4/3)*x^2 + x*y + (-4 + 4*y^2)*y^2";
+/// The six-hump camel (`--surface camel`).
+pub struct Camel;
 
-pub const DEFAULT_REGION: [[f64; 2]; 2] = [[-3.0, 3.0], [-2.0, 2.0]];
+impl HandWritten for Camel {
+    const NAME: &'static str = "camel";
+    const SUMMARY: &'static str = "The six-hump camel: six minima, two of them global";
+    const FORMULA: &'static str = "(4 - 2.1*x^2 + x^4/3)*x^2 + x*y + (-4 + 4*y^2)*y^2";
+    const WGSL: &'static str = include_str!("../../shaders/surfaces/camel.wgsl");
+    const DEFAULT_REGION: [[f64; 2]; 2] = [[-3.0, 3.0], [-2.0, 2.0]];
+    const CRITICAL_POINTS: &'static [Known2] = &[
+        Known2 { kind: Kind::Minimum, point: [0.089842, -0.712656], f: -1.031628, global: true },
+        Known2 { kind: Kind::Minimum, point: [-0.089842, 0.712656], f: -1.031628, global: true },
+        Known2 { kind: Kind::Minimum, point: [1.703607, -0.796084], f: -0.215464, global: false },
+        Known2 { kind: Kind::Minimum, point: [-1.703607, 0.796084], f: -0.215464, global: false },
+        Known2 { kind: Kind::Minimum, point: [1.607105, 0.568651], f: 2.104250, global: false },
+        Known2 { kind: Kind::Minimum, point: [-1.607105, -0.568651], f: 2.104250, global: false },
+    ];
 
-pub const CRITICAL_POINTS: [Known2; 6] = [
-    Known2 { kind: Kind::Minimum, point: [0.089842, -0.712656], f: -1.031628, global: true },
-    Known2 { kind: Kind::Minimum, point: [-0.089842, 0.712656], f: -1.031628, global: true },
-    Known2 { kind: Kind::Minimum, point: [1.703607, -0.796084], f: -0.215464, global: false },
-    Known2 { kind: Kind::Minimum, point: [-1.703607, 0.796084], f: -0.215464, global: false },
-    Known2 { kind: Kind::Minimum, point: [1.607105, 0.568651], f: 2.104250, global: false },
-    Known2 { kind: Kind::Minimum, point: [-1.607105, -0.568651], f: 2.104250, global: false },
-];
+    #[inline(always)]
+    fn value<T: Real>(p: [T; 2]) -> T {
+        let (x, y) = (p[0], p[1]);
+        let x2 = x * x;
+        let y2 = y * y;
+        (T::splat(4.0) - T::splat(2.1) * x2 + x2 * x2 * T::splat(1.0 / 3.0)) * x2
+            + x * y
+            + (T::splat(-4.0) + T::splat(4.0) * y2) * y2
+    }
 
-#[inline(always)]
-pub fn value<T: Real>(p: [T; 2]) -> T {
-    let (x, y) = (p[0], p[1]);
-    let x2 = x * x;
-    let y2 = y * y;
-    (T::splat(4.0) - T::splat(2.1) * x2 + x2 * x2 * T::splat(1.0 / 3.0)) * x2
-        + x * y
-        + (T::splat(-4.0) + T::splat(4.0) * y2) * y2
-}
+    #[inline(always)]
+    fn gradient<T: Real>(p: [T; 2]) -> [T; 2] {
+        let (x, y) = (p[0], p[1]);
+        let x2 = x * x;
+        let y2 = y * y;
+        let gx = T::splat(8.0) * x - T::splat(8.4) * x2 * x + T::splat(2.0) * x2 * x2 * x + y;
+        let gy = x - T::splat(8.0) * y + T::splat(16.0) * y2 * y;
+        [gx, gy]
+    }
 
-#[inline(always)]
-pub fn gradient<T: Real>(p: [T; 2]) -> [T; 2] {
-    let (x, y) = (p[0], p[1]);
-    let x2 = x * x;
-    let y2 = y * y;
-    let gx = T::splat(8.0) * x - T::splat(8.4) * x2 * x + T::splat(2.0) * x2 * x2 * x + y;
-    let gy = x - T::splat(8.0) * y + T::splat(16.0) * y2 * y;
-    [gx, gy]
-}
-
-pub fn hessian(p: [f64; 2]) -> [[f64; 2]; 2] {
-    let (x, y) = (p[0], p[1]);
-    [[8.0 - 25.2 * x * x + 10.0 * x.powi(4), 1.0], [1.0, -8.0 + 48.0 * y * y]]
+    fn hessian(p: [f64; 2]) -> [[f64; 2]; 2] {
+        let (x, y) = (p[0], p[1]);
+        [[8.0 - 25.2 * x * x + 10.0 * x.powi(4), 1.0], [1.0, -8.0 + 48.0 * y * y]]
+    }
 }

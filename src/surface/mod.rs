@@ -2,23 +2,38 @@
 //! (the f32 versions mirror the WGSL snippets line for line), the Hessian
 //! in f64 for the host, a default region and the known critical points.
 //!
-//! Peaks, Himmelblau and the camel are written by hand (2-D, inlined into
-//! the fast CPU engine); the library's other surfaces and `--expr` are
-//! formulas, differentiated by `formula/`. The engines only call the
-//! methods below.
+//! The hand-written surfaces (2-D, inlined into the fast CPU engine) each
+//! live in one file implementing `HandWritten`; the library's other
+//! surfaces are rows of `LIBRARY`, formulas differentiated by `formula/`
+//! like `--expr`. The engines only call `Surface`'s methods.
+//!
+//! # Adding a surface
+//!
+//! - Hand-written: src/surface/NAME.rs, a unit struct implementing
+//!   [`HandWritten`] (himmelblau.rs is the model), and
+//!   shaders/surfaces/NAME.wgsl mirroring its `value` and `gradient` line
+//!   for line; then one line `Name => name,` in the `hand_written!` list
+//!   below. The enum's variant, `Surface::all()`, the dispatch and the fast
+//!   CPU engine's blocks follow from that line, and the tests that iterate
+//!   `Surface::all()` (derivatives, known points, GPU against CPU, kernel
+//!   validation) cover it. A surface that settles slowly may need more
+//!   steps in tests/gpu.rs's GPU-against-CPU run (as Booth and Rosenbrock do).
+//! - Defined by a formula: one row of [`LIBRARY`].
 
-pub mod camel;
+#![warn(missing_docs)]
+
 pub mod formula;
-pub mod himmelblau;
-pub mod peaks;
+pub mod hand_written;
 
-use std::ops::{Add, Div, Mul, Neg, Sub};
+use std::ops::{Add, Div, Mul, Neg, RangeInclusive, Sub};
 
 use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Serialize};
 
 pub use formula::Formula;
+use hand_written::{Facts, FactsOf, Gradient, Value};
+pub use hand_written::{HandWritten, HandWrittenVisitor};
 
 use crate::region::Region;
 
@@ -26,12 +41,16 @@ use crate::region::Region;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
+    /// Every eigenvalue positive.
     Minimum,
+    /// Eigenvalues of both signs.
     Saddle,
+    /// Every eigenvalue negative.
     Maximum,
 }
 
 impl Kind {
+    /// "minimum", "saddle" or "maximum", as reports write it.
     pub fn name(self) -> &'static str {
         match self {
             Kind::Minimum => "minimum",
@@ -44,8 +63,11 @@ impl Kind {
 /// A critical point known in closed form or from the literature.
 #[derive(Clone, Debug)]
 pub struct KnownPoint {
+    /// Minimum, saddle or maximum.
     pub kind: Kind,
+    /// Its coordinates, one per dimension.
     pub point: Vec<f64>,
+    /// f there.
     pub f: f64,
     /// The lowest minimum of the surface.
     pub global: bool,
@@ -54,125 +76,228 @@ pub struct KnownPoint {
 /// A known point of a 2-D surface, as the surface modules list them.
 #[derive(Clone, Copy, Debug)]
 pub struct Known2 {
+    /// Minimum, saddle or maximum.
     pub kind: Kind,
+    /// Its coordinates.
     pub point: [f64; 2],
+    /// f there.
     pub f: f64,
+    /// The lowest minimum (or, for a maximum, the highest maximum).
     pub global: bool,
 }
 
 /// Most dimensions a surface may have.
 pub const MAX_DIM: usize = formula::MAX_VARIABLES;
 
-/// The surfaces of the library that are defined by their formula: the
-/// gradient, the Hessian and the WGSL come from `formula/`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Library {
-    /// The course's bowl x^2 + y^2: one minimum at the origin.
-    Bowl,
-    /// The course's x^2 sin(y): a valley of minima along x = 0 where sin y > 0
-    /// (not isolated: walkers there count as plateau), and a ridge where sin y < 0.
-    XSinY,
-    /// Rosenbrock's banana valley in D dimensions: global minimum at (1, ..., 1).
-    Rosenbrock,
-    /// Rastrigin's function in D dimensions: 10^D local minima near the
-    /// integer lattice, global minimum at the origin.
-    Rastrigin,
-    /// Ackley's function in D dimensions: many local minima, global minimum
-    /// at the origin (a cone tip, where the gradient is not defined).
-    Ackley,
+/// The learning rate of surfaces that name none.
+pub const DEFAULT_LR: f64 = 0.01;
+
+/// A library surface defined by its formula: the gradient, the Hessian and
+/// the WGSL come from `formula/`. One row of `LIBRARY`.
+pub struct LibraryRow {
+    /// The `--surface` name.
+    pub name: &'static str,
+    /// One line about the surface.
+    pub summary: &'static str,
+    /// The formula in `dim` variables (x, y or x1..xD).
+    pub formula: fn(dim: usize) -> String,
+    /// The dimensions it takes: `--dim` applies where that is more than one.
+    pub dims: RangeInclusive<usize>,
+    /// The default region is [-half_width, half_width]^D.
+    pub half_width: f64,
+    /// The learning rate runs use unless told: below 2 / lambda_max at the
+    /// known minima, so plain gradient descent can settle there.
+    pub lr: f64,
+    /// The known critical points in `dim` dimensions.
+    pub known_points: fn(dim: usize) -> Vec<KnownPoint>,
+    /// Where the formula, the domain and the known points come from.
+    pub source: &'static str,
 }
 
-impl Library {
-    const ALL: [Library; 5] = [Library::Bowl, Library::XSinY, Library::Rosenbrock, Library::Rastrigin, Library::Ackley];
-
-    fn name(self) -> &'static str {
-        match self {
-            Library::Bowl => "bowl",
-            Library::XSinY => "xsiny",
-            Library::Rosenbrock => "rosenbrock",
-            Library::Rastrigin => "rastrigin",
-            Library::Ackley => "ackley",
-        }
-    }
-
+impl LibraryRow {
     /// Whether `--dim` applies.
-    fn any_dim(self) -> bool {
-        matches!(self, Library::Rosenbrock | Library::Rastrigin | Library::Ackley)
-    }
-
-    /// The formula in D variables x1..xD.
-    fn formula(self, dim: usize) -> String {
-        let each = |term: &dyn Fn(usize) -> String| (1..=dim).map(term).collect::<Vec<_>>().join(" + ");
-        match self {
-            Library::Bowl => "x^2 + y^2".into(),
-            Library::XSinY => "x^2 * sin(y)".into(),
-            Library::Rosenbrock => {
-                (1..dim).map(|i| format!("100*(x{}-x{i}^2)^2 + (1-x{i})^2", i + 1)).collect::<Vec<_>>().join(" + ")
-            }
-            Library::Rastrigin => format!("10*{dim} + {}", each(&|i| format!("x{i}^2 - 10*cos(2*pi*x{i})"))),
-            Library::Ackley => format!(
-                "-20*exp(-0.2*sqrt(({})/{dim})) - exp(({})/{dim}) + 20 + e",
-                each(&|i| format!("x{i}^2")),
-                each(&|i| format!("cos(2*pi*x{i})"))
-            ),
-        }
-    }
-
-    fn region(self, dim: usize) -> Region {
-        match self {
-            Library::Bowl | Library::XSinY | Library::Rosenbrock => Region::cube(-2.0, 2.0, dim),
-            // The customary domains (e.g. Surjanovic & Bingham's library).
-            Library::Rastrigin => Region::cube(-5.12, 5.12, dim),
-            Library::Ackley => Region::cube(-5.0, 5.0, dim),
-        }
-    }
-
-    /// Known global minima (sources: Rosenbrock 1960, Rastrigin 1974,
-    /// Ackley 1987; all at f = 0).
-    fn known_points(self, dim: usize) -> Vec<KnownPoint> {
-        let at = |v: f64| vec![KnownPoint { kind: Kind::Minimum, point: vec![v; dim], f: 0.0, global: true }];
-        match self {
-            Library::Bowl | Library::Rastrigin | Library::Ackley => at(0.0),
-            Library::Rosenbrock => at(1.0),
-            Library::XSinY => Vec::new(),
-        }
+    pub fn takes_dim(&self) -> bool {
+        self.dims.start() != self.dims.end()
     }
 }
 
-/// A surface: one of the built-in ones, or a formula the user typed.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub enum Surface {
-    /// MATLAB's peaks: three minima, three saddles, three maxima in [-3,3]^2.
-    #[default]
-    Peaks,
-    /// Himmelblau's function: four minima, all global (f = 0).
-    Himmelblau,
-    /// The six-hump camel: six minima, two of them global.
-    Camel,
-    /// A library surface, with its formula for `dim` dimensions.
-    Library(Library, Arc<Formula>),
-    /// `--expr`: parsed and differentiated symbolically.
-    Formula(Arc<Formula>),
+/// Rows are told apart by name (their functions cannot be compared).
+impl PartialEq for LibraryRow {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+/// The name only: the functions print as addresses.
+impl std::fmt::Debug for LibraryRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "LibraryRow({})", self.name)
+    }
+}
+
+/// The library's formula surfaces, in `multistart surfaces`'s order (after
+/// the hand-written ones).
+pub static LIBRARY: &[LibraryRow] = &[
+    LibraryRow {
+        name: "bowl",
+        summary: "The bowl x^2 + y^2: one minimum at the origin",
+        formula: |_| "x^2 + y^2".into(),
+        dims: 2..=2,
+        half_width: 2.0,
+        lr: DEFAULT_LR,
+        known_points: |dim| global_minimum(vec![0.0; dim]),
+        source: "the course's first example",
+    },
+    LibraryRow {
+        name: "xsiny",
+        summary: "x^2 sin(y): a valley of minima along x = 0 where sin y > 0, a ridge where sin y < 0",
+        formula: |_| "x^2 * sin(y)".into(),
+        dims: 2..=2,
+        half_width: 2.0,
+        lr: DEFAULT_LR,
+        // Not isolated: walkers in the valley count as plateau.
+        known_points: |_| Vec::new(),
+        source: "the course's second example",
+    },
+    LibraryRow {
+        name: "rosenbrock",
+        summary: "Rosenbrock's banana valley in D dimensions: global minimum at (1, ..., 1)",
+        formula: |dim| {
+            (1..dim).map(|i| format!("100*(x{}-x{i}^2)^2 + (1-x{i})^2", i + 1)).collect::<Vec<_>>().join(" + ")
+        },
+        dims: 2..=MAX_DIM,
+        half_width: 2.0,
+        // lambda_max = 1002 at (1, 1) in 2-D, up to about 1200 above.
+        lr: 0.001,
+        known_points: |dim| global_minimum(vec![1.0; dim]),
+        source: "Rosenbrock 1960, \"An automatic method for finding the greatest or least value of a function\"",
+    },
+    LibraryRow {
+        name: "rastrigin",
+        summary: "Rastrigin's function in D dimensions: 10^D local minima near the integer lattice, \
+                  global minimum at the origin",
+        formula: |dim| format!("10*{dim} + {}", sum_over(dim, |i| format!("x{i}^2 - 10*cos(2*pi*x{i})"))),
+        dims: 1..=MAX_DIM,
+        // The customary domain (e.g. Surjanovic & Bingham's library).
+        half_width: 5.12,
+        // lambda_max = 2 + 40 pi^2 = 397 at every minimum.
+        lr: 0.002,
+        known_points: |dim| global_minimum(vec![0.0; dim]),
+        source: "Rastrigin 1974, \"Systems of extremal control\"; domain from Surjanovic & Bingham",
+    },
+    LibraryRow {
+        name: "ackley",
+        summary: "Ackley's function in D dimensions: many local minima, global minimum at the origin \
+                  (a cone tip, where the gradient is not defined)",
+        formula: |dim| {
+            format!(
+                "-20*exp(-0.2*sqrt(({})/{dim})) - exp(({})/{dim}) + 20 + e",
+                sum_over(dim, |i| format!("x{i}^2")),
+                sum_over(dim, |i| format!("cos(2*pi*x{i})"))
+            )
+        },
+        dims: 1..=MAX_DIM,
+        // The customary domain (e.g. Surjanovic & Bingham's library).
+        half_width: 5.0,
+        lr: DEFAULT_LR,
+        known_points: |dim| global_minimum(vec![0.0; dim]),
+        source: "Ackley 1987, \"A connectionist machine for genetic hillclimbing\"; domain from Surjanovic & Bingham",
+    },
+];
+
+/// `term(1) + ... + term(dim)`.
+fn sum_over(dim: usize, term: impl Fn(usize) -> String) -> String {
+    (1..=dim).map(term).collect::<Vec<_>>().join(" + ")
+}
+
+/// The one global minimum, at `point` with f = 0.
+fn global_minimum(point: Vec<f64>) -> Vec<KnownPoint> {
+    vec![KnownPoint { kind: Kind::Minimum, point, f: 0.0, global: true }]
+}
+
+/// The registry of hand-written surfaces, `Variant => module` with the
+/// module's unit struct named like the variant. It declares the modules
+/// and generates `Surface` (its hand-written variants, then the library's
+/// and `--expr`'s), `Surface::HAND_WRITTEN` and the dispatch from a value
+/// to its type: `visit_hand_written` and the formula twins.
+macro_rules! hand_written {
+    ($($variant:ident => $module:ident,)*) => {
+        $(pub mod $module;)*
+
+        /// A surface: one of the built-in ones, or a formula the user typed.
+        #[derive(Clone, Debug, PartialEq)]
+        pub enum Surface {
+            $(
+                #[doc = concat!("Hand-written: [`", stringify!($module), "::", stringify!($variant), "`].")]
+                $variant,
+            )*
+            /// A library surface, with its formula for `dim` dimensions.
+            Library(&'static LibraryRow, Arc<Formula>),
+            /// `--expr`: parsed and differentiated symbolically.
+            Formula(Arc<Formula>),
+        }
+
+        impl Surface {
+            /// The hand-written surfaces, in the registry's order.
+            const HAND_WRITTEN: &[Surface] = &[$(Surface::$variant),*];
+
+            /// `visitor` run with this surface's type, where it is
+            /// hand-written; None for formulas. Inlined, so that what the
+            /// visitor does is compiled for each surface.
+            #[inline(always)]
+            pub fn visit_hand_written<V: HandWrittenVisitor>(&self, visitor: V) -> Option<V::Output> {
+                match self {
+                    $(Surface::$variant => Some(visitor.visit::<$module::$variant>()),)*
+                    Surface::Library(..) | Surface::Formula(_) => None,
+                }
+            }
+
+            /// A hand-written surface's formula twin, parsed on first use.
+            fn hand_written_twin(&self) -> Option<&'static Formula> {
+                match self {
+                    $(Surface::$variant => {
+                        static TWIN: OnceLock<Formula> = OnceLock::new();
+                        Some(TWIN.get_or_init(|| parse_twin(<$module::$variant as HandWritten>::FORMULA)))
+                    })*
+                    Surface::Library(..) | Surface::Formula(_) => None,
+                }
+            }
+        }
+    };
+}
+
+hand_written! {
+    Peaks => peaks,
+    Himmelblau => himmelblau,
+    Camel => camel,
+    Booth => booth,
+}
+
+/// Peaks, as `multistart` with no `--surface`.
+impl Default for Surface {
+    fn default() -> Self {
+        Surface::Peaks
+    }
+}
+
+fn parse_twin(text: &str) -> Formula {
+    Formula::parse(text, None).expect("formula twins parse")
 }
 
 /// Region of a formula unless `--region` says otherwise: the course's square.
 const FORMULA_HALF_WIDTH: f64 = 2.0;
 
-fn region_2d(r: [[f64; 2]; 2]) -> Region {
-    Region::xy(r[0], r[1])
-}
-
 impl Surface {
-    /// Every built-in surface (at its default dimension), for `multistart surfaces`.
+    /// Every built-in surface (at its default dimension), for `multistart
+    /// surfaces`: the hand-written ones, then the library's formulas.
     pub fn all() -> Vec<Surface> {
-        let mut all = vec![Surface::Peaks, Surface::Himmelblau, Surface::Camel];
-        all.extend(Library::ALL.map(|l| Surface::library(l, 2)));
-        all
+        let library = LIBRARY.iter().map(|row| Surface::library(row, 2));
+        Surface::HAND_WRITTEN.iter().cloned().chain(library).collect()
     }
 
-    fn library(which: Library, dim: usize) -> Surface {
-        let formula = Formula::parse(&which.formula(dim), Some(dim)).expect("library formulas parse");
-        Surface::Library(which, Arc::new(formula))
+    fn library(row: &'static LibraryRow, dim: usize) -> Surface {
+        let formula = Formula::parse(&(row.formula)(dim), Some(dim)).expect("library formulas parse");
+        Surface::Library(row, Arc::new(formula))
     }
 
     /// The built-in surface called `name` (for `--surface`), 2-D.
@@ -183,20 +308,18 @@ impl Surface {
         })
     }
 
-    /// This surface in `dim` dimensions (`--dim`): Rosenbrock, Rastrigin,
-    /// Ackley and formulas take any from 1 (2 for Rosenbrock) to 16.
+    /// This surface in `dim` dimensions (`--dim`): the library rows that
+    /// take it and formulas take any from 1 (2 for Rosenbrock) to 16.
     pub fn with_dim(self, dim: usize) -> Result<Surface, String> {
         if dim == self.dim() {
             return Ok(self);
         }
-        let range = |lo: usize| format!("expected {lo} to {MAX_DIM}");
         match &self {
-            Surface::Library(which, _) if which.any_dim() => {
-                let lo = if *which == Library::Rosenbrock { 2 } else { 1 };
-                if !(lo..=MAX_DIM).contains(&dim) {
-                    return Err(format!("--dim {dim}: {}", range(lo)));
+            Surface::Library(row, _) if row.takes_dim() => {
+                if !row.dims.contains(&dim) {
+                    return Err(format!("--dim {dim}: expected {} to {}", row.dims.start(), row.dims.end()));
                 }
-                Ok(Surface::library(*which, dim))
+                Ok(Surface::library(row, dim))
             }
             Surface::Formula(f) if dim > f.dim() && dim <= MAX_DIM => {
                 Formula::parse(f.source(), Some(dim)).map(|f| Surface::Formula(Arc::new(f))).map_err(|e| e.to_string())
@@ -204,14 +327,18 @@ impl Surface {
             Surface::Formula(f) => {
                 Err(format!("--dim {dim}: the formula uses {} variables; expected {} to {MAX_DIM}", f.dim(), f.dim()))
             }
-            _ => Err(format!("--dim {dim}: {} is 2-D only (rosenbrock, rastrigin and ackley take --dim)", self.name())),
+            _ => {
+                let names: Vec<&str> = LIBRARY.iter().filter(|row| row.takes_dim()).map(|row| row.name).collect();
+                let (last, others) = names.split_last().expect("some library surfaces take --dim");
+                Err(format!("--dim {dim}: {} is 2-D only ({} and {last} take --dim)", self.name(), others.join(", ")))
+            }
         }
     }
 
     /// Whether `--dim` applies.
     pub fn takes_dim(&self) -> bool {
         match self {
-            Surface::Library(which, _) => which.any_dim(),
+            Surface::Library(row, _) => row.takes_dim(),
             Surface::Formula(_) => true,
             _ => false,
         }
@@ -222,20 +349,34 @@ impl Surface {
         Ok(Surface::Formula(Arc::new(Formula::parse(text, None)?)))
     }
 
+    /// The hand-written surface's constants and f64 functions.
+    fn facts(&self) -> Option<Facts> {
+        self.visit_hand_written(FactsOf)
+    }
+
+    /// The `--surface` name ("expr" for a formula).
     pub fn name(&self) -> &'static str {
         match self {
-            Surface::Peaks => "peaks",
-            Surface::Himmelblau => "himmelblau",
-            Surface::Camel => "camel",
-            Surface::Library(which, _) => which.name(),
+            Surface::Library(row, _) => row.name,
             Surface::Formula(_) => "expr",
+            hand => hand.facts().expect("hand-written").name,
         }
     }
 
+    /// One line about the surface.
+    pub fn summary(&self) -> &'static str {
+        match self {
+            Surface::Library(row, _) => row.summary,
+            Surface::Formula(_) => "a formula typed with --expr",
+            hand => hand.facts().expect("hand-written").summary,
+        }
+    }
+
+    /// Its number of variables.
     pub fn dim(&self) -> usize {
         match self {
-            Surface::Peaks | Surface::Himmelblau | Surface::Camel => 2,
             Surface::Library(_, f) | Surface::Formula(f) => f.dim(),
+            _ => 2,
         }
     }
 
@@ -260,63 +401,51 @@ impl Surface {
     /// known minima, so plain gradient descent can settle there.
     pub fn default_lr(&self) -> f64 {
         match self {
-            // lambda_max = 2 + 40 pi^2 = 397 at every minimum.
-            Surface::Library(Library::Rastrigin, _) => 0.002,
-            // lambda_max = 1002 at (1, 1) in 2-D, up to about 1200 above.
-            Surface::Library(Library::Rosenbrock, _) => 0.001,
-            _ => 0.01,
+            Surface::Library(row, _) => row.lr,
+            Surface::Formula(_) => DEFAULT_LR,
+            hand => hand.facts().expect("hand-written").lr,
         }
     }
 
+    /// The region runs start in unless `--region` says otherwise.
     pub fn default_region(&self) -> Region {
         match self {
-            Surface::Peaks => region_2d(peaks::DEFAULT_REGION),
-            Surface::Himmelblau => region_2d(himmelblau::DEFAULT_REGION),
-            Surface::Camel => region_2d(camel::DEFAULT_REGION),
-            Surface::Library(which, f) => which.region(f.dim()),
+            Surface::Library(row, f) => Region::cube(-row.half_width, row.half_width, f.dim()),
             Surface::Formula(f) => Region::cube(-FORMULA_HALF_WIDTH, FORMULA_HALF_WIDTH, f.dim()),
+            hand => {
+                let [x, y] = hand.facts().expect("hand-written").region;
+                Region::xy(x, y)
+            }
         }
     }
 
+    /// The critical points known in closed form or from the literature.
     pub fn known_points(&self) -> Vec<KnownPoint> {
-        let from_2d = |points: &[Known2]| {
-            points
-                .iter()
-                .map(|k| KnownPoint { kind: k.kind, point: k.point.to_vec(), f: k.f, global: k.global })
-                .collect()
-        };
         match self {
-            Surface::Peaks => from_2d(&peaks::CRITICAL_POINTS),
-            Surface::Himmelblau => from_2d(&himmelblau::CRITICAL_POINTS),
-            Surface::Camel => from_2d(&camel::CRITICAL_POINTS),
-            Surface::Library(which, f) => which.known_points(f.dim()),
+            Surface::Library(row, f) => (row.known_points)(f.dim()),
             Surface::Formula(_) => Vec::new(),
+            hand => (hand.facts().expect("hand-written").points.iter())
+                .map(|k| KnownPoint { kind: k.kind, point: k.point.to_vec(), f: k.f, global: k.global })
+                .collect(),
         }
     }
 
     /// The formula all derivatives come from: the surface's own, or for
     /// the hand-written ones their formula twin (used for Newton's Hessian).
     pub fn formula_twin(&self) -> &Formula {
-        static TWINS: [OnceLock<Formula>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
-        let twin = |k: usize, text: &str| TWINS[k].get_or_init(|| Formula::parse(text, None).expect("parses"));
         match self {
-            Surface::Peaks => twin(0, peaks::FORMULA),
-            Surface::Himmelblau => twin(1, himmelblau::FORMULA),
-            Surface::Camel => twin(2, camel::FORMULA),
             Surface::Library(_, f) | Surface::Formula(f) => f,
+            hand => hand.hand_written_twin().expect("hand-written"),
         }
     }
 
     /// The WGSL snippet defining `surface_value`, `surface_gradient` and
     /// `surface_hessian` on `Point`s (array<f32, D>).
     pub fn wgsl(&self) -> String {
-        let hand_written = match self {
-            Surface::Peaks => include_str!("../../shaders/surfaces/peaks.wgsl"),
-            Surface::Himmelblau => include_str!("../../shaders/surfaces/himmelblau.wgsl"),
-            Surface::Camel => include_str!("../../shaders/surfaces/camel.wgsl"),
-            Surface::Library(_, f) | Surface::Formula(f) => return f.wgsl(),
-        };
-        format!("{hand_written}\n{}", self.formula_twin().wgsl_hessian())
+        match self.facts() {
+            Some(facts) => format!("{}\n{}", facts.wgsl, self.formula_twin().wgsl_hessian()),
+            None => self.formula_twin().wgsl(),
+        }
     }
 
     /// The Hessian at `p` in T, row-major, from the formula twin: what
@@ -328,34 +457,24 @@ impl Surface {
 
     /// Whether this is a hand-written 2-D surface (the fast CPU engine's blocks).
     pub fn hand_written(&self) -> bool {
-        matches!(self, Surface::Peaks | Surface::Himmelblau | Surface::Camel)
+        !matches!(self, Surface::Library(..) | Surface::Formula(_))
     }
 
     /// f at a 2-D point: the hand-written surfaces inline, for the fast
     /// CPU engine's blocks and the map.
     #[inline(always)]
     pub fn value2<T: Real>(&self, p: [T; 2]) -> T {
-        match self {
-            Surface::Peaks => peaks::value(p),
-            Surface::Himmelblau => himmelblau::value(p),
-            Surface::Camel => camel::value(p),
-            Surface::Library(_, f) | Surface::Formula(f) => f.value(&p),
-        }
+        self.visit_hand_written(Value(p)).unwrap_or_else(|| self.formula_twin().value(&p))
     }
 
     /// grad f at a 2-D point (see `value2`).
     #[inline(always)]
     pub fn gradient2<T: Real>(&self, p: [T; 2]) -> [T; 2] {
-        match self {
-            Surface::Peaks => peaks::gradient(p),
-            Surface::Himmelblau => himmelblau::gradient(p),
-            Surface::Camel => camel::gradient(p),
-            Surface::Library(_, f) | Surface::Formula(f) => {
-                let mut g = [T::splat(0.0); 2];
-                f.gradient(&p, &mut g);
-                g
-            }
-        }
+        self.visit_hand_written(Gradient(p)).unwrap_or_else(|| {
+            let mut g = [T::splat(0.0); 2];
+            self.formula_twin().gradient(&p, &mut g);
+            g
+        })
     }
 
     /// f at `p` (p.len() == dim).
@@ -382,11 +501,10 @@ impl Surface {
 
     /// The Hessian at `p`, exact, in f64, row-major (dim x dim).
     pub fn hessian(&self, p: &[f64]) -> Vec<f64> {
-        match self {
-            Surface::Peaks => peaks::hessian([p[0], p[1]]).concat(),
-            Surface::Himmelblau => himmelblau::hessian([p[0], p[1]]).concat(),
-            Surface::Camel => camel::hessian([p[0], p[1]]).concat(),
-            Surface::Library(_, f) | Surface::Formula(f) => {
+        match self.facts() {
+            Some(facts) => (facts.hessian)([p[0], p[1]]).concat(),
+            None => {
+                let f = self.formula_twin();
                 let mut h = vec![0.0; f.dim() * f.dim()];
                 f.hessian(p, &mut h);
                 h
@@ -396,11 +514,9 @@ impl Surface {
 
     /// The 2x2 Hessian of a 2-D surface.
     pub fn hessian2(&self, p: [f64; 2]) -> [[f64; 2]; 2] {
-        match self {
-            Surface::Peaks => peaks::hessian(p),
-            Surface::Himmelblau => himmelblau::hessian(p),
-            Surface::Camel => camel::hessian(p),
-            _ => {
+        match self.facts() {
+            Some(facts) => (facts.hessian)(p),
+            None => {
                 let h = self.hessian(&p);
                 [[h[0], h[1]], [h[2], h[3]]]
             }
@@ -410,9 +526,9 @@ impl Surface {
     /// grad f and the Hessian at a 2-D point in f64: for peaks from one set
     /// of exps (the basin stage's Newton step at every settled walker).
     pub fn gradient_hessian2(&self, p: [f64; 2]) -> ([f64; 2], [[f64; 2]; 2]) {
-        match self {
-            Surface::Peaks => peaks::gradient_hessian(p),
-            _ => (self.gradient2(p), self.hessian2(p)),
+        match self.facts() {
+            Some(facts) => (facts.gradient_hessian)(p),
+            None => (self.gradient2(p), self.hessian2(p)),
         }
     }
 
@@ -521,19 +637,28 @@ pub trait Real:
     /// `fma` promises no more. The f32 and f64 scalars do not fuse, so the
     /// reference needs no FMA hardware and gives the same bits everywhere.
     fn mul_add(self, a: Self, b: Self) -> Self;
+    /// e^self.
     fn exp(self) -> Self;
     /// 2^self: the peaks gradient's exps, whose exponents it scales by
     /// log2 e itself (WGSL's `exp2`).
     fn exp2(self) -> Self;
+    /// The natural logarithm.
     fn ln(self) -> Self;
+    /// The square root.
     fn sqrt(self) -> Self;
+    /// The absolute value.
     fn abs(self) -> Self;
+    /// The sine.
     fn sin(self) -> Self;
+    /// The cosine.
     fn cos(self) -> Self;
+    /// The tangent.
     fn tan(self) -> Self;
+    /// The hyperbolic tangent.
     fn tanh(self) -> Self;
     /// -1, 0 or 1 (WGSL's `sign`; Rust's `signum` gives 1 at 0).
     fn signum(self) -> Self;
+    /// self^e.
     fn powf(self, e: Self) -> Self;
 }
 

@@ -17,6 +17,7 @@ mod avx2;
 mod avx512;
 mod lanes;
 
+use std::marker::PhantomData;
 use std::ops::Range;
 
 use rayon::prelude::*;
@@ -24,7 +25,7 @@ use rayon::prelude::*;
 use super::{Endpoint, Status, StepParams};
 use crate::problem::{Optimizer, Problem};
 use crate::starts::StartFn;
-use crate::surface::{Real, Surface, camel, himmelblau, peaks};
+use crate::surface::{HandWritten, HandWrittenVisitor, Real, Surface};
 use lanes::{LANES, LaneMask, Lanes, Vector};
 
 /// Walkers per block on AVX-512: one register of f32.
@@ -171,25 +172,19 @@ trait BlockSurface {
     fn gradient<const N: usize, V: Vector<N>>(&self, p: [V; 2]) -> [V; 2];
 }
 
-/// A marker type per hand-written surface, whose f and gradient the blocks inline.
-macro_rules! hand_written {
-    ($($name:ident => $module:ident),*) => {
-        $(
-            struct $name;
-            impl BlockSurface for $name {
-                #[inline(always)]
-                fn value<const N: usize, V: Vector<N>>(&self, p: [V; 2]) -> V {
-                    $module::value(p)
-                }
-                #[inline(always)]
-                fn gradient<const N: usize, V: Vector<N>>(&self, p: [V; 2]) -> [V; 2] {
-                    $module::gradient(p)
-                }
-            }
-        )*
-    };
+/// A hand-written surface, whose f and gradient the blocks inline.
+struct Inlined<S>(PhantomData<S>);
+
+impl<S: HandWritten> BlockSurface for Inlined<S> {
+    #[inline(always)]
+    fn value<const N: usize, V: Vector<N>>(&self, p: [V; 2]) -> V {
+        S::value(p)
+    }
+    #[inline(always)]
+    fn gradient<const N: usize, V: Vector<N>>(&self, p: [V; 2]) -> [V; 2] {
+        S::gradient(p)
+    }
 }
-hand_written!(Peaks => peaks, Himmelblau => himmelblau, Camel => camel);
 
 /// Formulas: the interpreter, `LANES` at a time, on the portable lanes.
 /// The interpreter is a function of its own, compiled without the
@@ -225,8 +220,8 @@ fn on_plain_lanes<const N: usize, const K: usize, V: Vector<N>>(
     out.map(V::from_array)
 }
 
-/// `run_blocks` for the surface: the match happens once per task, not
-/// once per step.
+/// `run_blocks` for the surface: the match from the surface to its type
+/// happens once per task, not once per step.
 #[inline(always)]
 fn run_surface<const N: usize, V: Vector<N>>(
     surface: &Surface,
@@ -234,11 +229,25 @@ fn run_surface<const N: usize, V: Vector<N>>(
     steps: u32,
     params: &StepParams<f32>,
 ) {
-    match surface {
-        Surface::Peaks => descend_blocks::<N, V>(&Peaks, blocks, steps, params),
-        Surface::Himmelblau => descend_blocks::<N, V>(&Himmelblau, blocks, steps, params),
-        Surface::Camel => descend_blocks::<N, V>(&Camel, blocks, steps, params),
-        _ => descend_blocks::<N, V>(surface, blocks, steps, params),
+    let inlined = Descend::<N, V> { blocks: &mut *blocks, steps, params, lanes: PhantomData };
+    if surface.visit_hand_written(inlined).is_none() {
+        descend_blocks::<N, V>(surface, blocks, steps, params)
+    }
+}
+
+/// `descend_blocks` on a hand-written surface's type (`run_surface`).
+struct Descend<'a, const N: usize, V> {
+    blocks: &'a mut [Block<N>; BLOCKS],
+    steps: u32,
+    params: &'a StepParams<f32>,
+    lanes: PhantomData<V>,
+}
+
+impl<const N: usize, V: Vector<N>> HandWrittenVisitor for Descend<'_, N, V> {
+    type Output = ();
+    #[inline(always)]
+    fn visit<S: HandWritten>(self) {
+        descend_blocks::<N, V>(&Inlined::<S>(PhantomData), self.blocks, self.steps, self.params)
     }
 }
 
@@ -443,13 +452,8 @@ mod tests {
         // settling, escaping (a maximum's walkers run off), going non-finite
         // (e^(100 x^2)'s gradient overflows for |x| > 0.94) and the rare
         // paths of the hand-written surfaces and formulas.
-        let surfaces = [
-            Surface::Peaks,
-            Surface::Himmelblau,
-            Surface::Camel,
-            Surface::formula("-(x^2 + y^2)").unwrap(),
-            Surface::formula("exp(100*x^2) + y^2").unwrap(),
-        ];
+        let formulas = ["-(x^2 + y^2)", "exp(100*x^2) + y^2"].map(|text| Surface::formula(text).unwrap());
+        let surfaces = Surface::all().into_iter().filter(Surface::hand_written).chain(formulas);
         let mut seen = [0usize; 4];
         for surface in surfaces {
             let problem = Problem { walkers: 300, ..Problem::new(surface) };

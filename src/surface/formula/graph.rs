@@ -16,13 +16,21 @@ pub(super) struct TooLarge;
 /// A one-variable function of the formula language.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Func {
+    /// `exp`.
     Exp,
+    /// `log`, the natural logarithm.
     Log,
+    /// `sqrt`.
     Sqrt,
+    /// `abs`.
     Abs,
+    /// `sin`.
     Sin,
+    /// `cos`.
     Cos,
+    /// `tan`.
     Tan,
+    /// `tanh`.
     Tanh,
     /// -1, 0 or 1: the derivative of abs. Not in the language.
     Sign,

@@ -63,7 +63,9 @@ fn too_large_message() -> String {
 /// A parse error: the 1-based column and what was expected there.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ParseError {
+    /// Where in the formula, from 1 (1 for errors about the whole formula).
     pub column: usize,
+    /// What was expected, in one line.
     pub message: String,
 }
 
@@ -149,6 +151,7 @@ impl Formula {
         Ok(formula)
     }
 
+    /// The formula as typed, trimmed.
     pub fn source(&self) -> &str {
         &self.source
     }
