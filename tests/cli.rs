@@ -672,3 +672,17 @@ fn settle_tol_is_the_classifications_own_threshold() {
     let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(report["config"]["settle_tol"], 0.1);
 }
+
+/// Where most walkers go non-finite because the formula is undefined on
+/// part of the region, the report says so, with a point where it is.
+#[test]
+fn a_formula_undefined_on_part_of_the_region_is_named() {
+    let out = multistart().args(["--expr", "sqrt(x)", "--walkers", "1000", "--backend", "cpu"]).assert().success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(
+        text.contains("of walkers went non-finite: expr sqrt(x) is undefined on part of the region (f = NaN at (-2.000000, -2.000000))"),
+        "{text}"
+    );
+    // A surface defined everywhere gets no such line.
+    assert!(!stdout_of(&["--walkers", "1000", "--backend", "cpu"]).contains("non-finite"));
+}

@@ -275,6 +275,36 @@ pub fn point_columns(p: &[f64]) -> Vec<String> {
     p.iter().map(|&c| format!("{:.*}", CSV_POINT_DECIMALS, if c.abs() < zero { 0.0 } else { c })).collect()
 }
 
+/// The first point, on a lattice of about 4096 points over `region`
+/// ([min, max] per axis, flattened), where f or its gradient is not
+/// finite, with what is: "f = NaN", "|grad f| = inf".
+fn first_undefined_point(surface: &Surface, region: &[f64]) -> Option<(Vec<f64>, String)> {
+    let dim = region.len() / 2;
+    let side = (4096f64.powf(1.0 / dim as f64).floor() as usize).max(2);
+    let total = side.checked_pow(dim as u32)?;
+    let mut g = vec![0.0; dim];
+    (0..total).find_map(|mut index| {
+        // Lattice points including both ends of each axis.
+        let p: Vec<f64> = (0..dim)
+            .map(|k| {
+                let i = index % side;
+                index /= side;
+                region[2 * k] + (region[2 * k + 1] - region[2 * k]) * i as f64 / (side - 1) as f64
+            })
+            .collect();
+        let f = surface.value(&p);
+        surface.gradient(&p, &mut g);
+        let grad = g.iter().map(|v| v * v).sum::<f64>().sqrt();
+        if !f.is_finite() {
+            Some((p, format!("f = {f}")))
+        } else if !grad.is_finite() {
+            Some((p, format!("|grad f| = {grad}")))
+        } else {
+            None
+        }
+    })
+}
+
 /// Explanations the table alone would leave out.
 fn warnings(surface: &Surface, config: &ConfigJson, s: &Summary) -> Vec<String> {
     let mut out = Vec::new();
@@ -296,6 +326,22 @@ fn warnings(surface: &Surface, config: &ConfigJson, s: &Summary) -> Vec<String> 
                 lambda_max
             ));
         }
+    }
+    if s.walkers > 0 && 2 * s.nonfinite > s.walkers {
+        let share = 100.0 * s.nonfinite as f64 / s.walkers as f64;
+        out.push(match first_undefined_point(surface, &config.region) {
+            Some((p, what)) => format!(
+                "{share:.1}% of walkers went non-finite: {} is undefined on part of the region \
+                 ({what} at ({})); walkers that reach it stop there",
+                surface.describe(),
+                p.iter().map(|c| format!("{c:.6}")).collect::<Vec<_>>().join(", ")
+            ),
+            None => format!(
+                "{share:.1}% of walkers went non-finite: their steps overflowed (lower --lr) or \
+                 they reached a point where {} is undefined",
+                surface.describe()
+            ),
+        });
     }
     if s.walkers > 0 && s.moving as f64 > 0.01 * s.walkers as f64 {
         out.push(format!(
