@@ -686,3 +686,26 @@ fn a_formula_undefined_on_part_of_the_region_is_named() {
     // A surface defined everywhere gets no such line.
     assert!(!stdout_of(&["--walkers", "1000", "--backend", "cpu"]).contains("non-finite"));
 }
+
+/// Walkers still moving at the end are told apart by what more steps would
+/// do: those still approaching a minimum (raise --steps), those drifting on
+/// the flat outskirts, those oscillating because lr exceeds 2/lambda_max.
+#[test]
+fn moving_walkers_are_diagnosed_by_what_more_steps_would_do() {
+    let warnings = |extra: &[&str]| {
+        let mut args = vec!["--walkers", "20000", "--backend", "cpu"];
+        args.extend_from_slice(extra);
+        stdout_of(&args).lines().filter(|l| l.starts_with("warning: ")).map(String::from).collect::<Vec<_>>()
+    };
+    let default = warnings(&[]);
+    assert!(default.iter().any(|w| w.contains("% of walkers were drifting on the flat outskirts")), "{default:?}");
+    assert!(!default.iter().any(|w| w.contains("raise --steps")), "{default:?}");
+    let short = warnings(&["--steps", "50"]);
+    assert!(short.iter().any(|w| w.contains("still moving after 50 steps: raise --steps")), "{short:?}");
+    let fast = warnings(&["--lr", "0.07"]);
+    assert!(
+        fast.iter()
+            .any(|w| w.contains("% of walkers were oscillating around a minimum whose 2/lambda_max is below lr 0.07")),
+        "{fast:?}"
+    );
+}

@@ -32,7 +32,7 @@ mod polish;
 mod stats;
 mod summary;
 
-pub use classify::{BasinParams, Label};
+pub use classify::{BasinParams, DRIFT_FACTOR, Label, Stall};
 pub use polish::polish;
 pub use stats::{restarts_for_99, wilson95};
 pub use summary::{Basin, IterationHistogram, MERGE_TOL, Summary, at_most};
@@ -40,7 +40,7 @@ pub use summary::{Basin, IterationHistogram, MERGE_TOL, Summary, at_most};
 use rayon::prelude::*;
 
 use crate::engine::Endpoint;
-use classify::classify_walker;
+use classify::{classify_walker, stall};
 use cluster::cluster;
 
 impl Summary {
@@ -77,6 +77,13 @@ impl Summary {
                 self.basins[b].iterations.merge(&histogram);
             }
         }
+        let stalls: Vec<Stall> = (0..endpoints.len())
+            .into_par_iter()
+            .filter(|&i| labels[i] == Label::Moving)
+            .map(|i| stall(&endpoints[i], params))
+            .collect();
+        self.moving_oscillating += stalls.iter().filter(|&&s| s == Stall::Oscillating).count() as u64;
+        self.moving_drifting += stalls.iter().filter(|&&s| s == Stall::Drifting).count() as u64;
         for label in &labels {
             match label {
                 Label::Moving => self.moving += 1,

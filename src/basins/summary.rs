@@ -125,6 +125,14 @@ pub struct Summary {
     pub basins: Vec<Basin>,
     /// Walkers still descending when the step budget ran out.
     pub moving: u64,
+    /// Of the moving walkers, those oscillating around a minimum that lr
+    /// overshoots (`Stall::Oscillating`).
+    #[serde(default)]
+    pub moving_oscillating: u64,
+    /// Of the moving walkers, those drifting on a flat stretch far from any
+    /// critical point (`Stall::Drifting`).
+    #[serde(default)]
+    pub moving_drifting: u64,
     /// Walkers that settled on a flat stretch with no critical point near.
     pub plateau: u64,
     /// Walkers that left the escape box.
@@ -187,6 +195,8 @@ impl Summary {
     pub fn merge(&mut self, other: &Summary) -> Vec<usize> {
         self.walkers += other.walkers;
         self.moving += other.moving;
+        self.moving_oscillating += other.moving_oscillating;
+        self.moving_drifting += other.moving_drifting;
         self.plateau += other.plateau;
         self.escaped += other.escaped;
         self.nonfinite += other.nonfinite;

@@ -343,11 +343,31 @@ fn warnings(surface: &Surface, config: &ConfigJson, s: &Summary) -> Vec<String> 
             ),
         });
     }
-    if s.walkers > 0 && s.moving as f64 > 0.01 * s.walkers as f64 {
+    // The moving walkers by what more steps would do for them.
+    let share = |n: u64| 100.0 * n as f64 / s.walkers.max(1) as f64;
+    let approaching = s.moving.saturating_sub(s.moving_oscillating + s.moving_drifting);
+    if share(approaching) > 1.0 {
         out.push(format!(
             "{:.1}% of walkers were still moving after {} steps: raise --steps to let them settle",
-            100.0 * s.moving as f64 / s.walkers as f64,
+            share(approaching),
             config.steps
+        ));
+    }
+    if share(s.moving_drifting) > 1.0 {
+        out.push(format!(
+            "{:.1}% of walkers were drifting on the flat outskirts when the steps ran out (heading away beyond \
+             the start region, or |grad f| below {} x the settle tolerance far from any critical point): \
+             more steps move them little",
+            share(s.moving_drifting),
+            crate::basins::DRIFT_FACTOR
+        ));
+    }
+    if share(s.moving_oscillating) > 1.0 {
+        out.push(format!(
+            "{:.1}% of walkers were oscillating around a minimum whose 2/lambda_max is below lr {}: \
+             more steps do not settle them; lower --lr",
+            share(s.moving_oscillating),
+            config.lr
         ));
     }
     out
