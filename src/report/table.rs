@@ -44,6 +44,8 @@ pub fn point_text(p: &[f64], decimals: usize) -> String {
     format!("({})", parts.join(", "))
 }
 
+/// The report as the human-readable table on stdout: header, basins, the
+/// other classes and warnings.
 pub fn print_table(out: &mut dyn Write, r: &Report) -> io::Result<()> {
     let c = &r.config;
     writeln!(

@@ -21,12 +21,19 @@ pub enum AdapterChoice {
 /// One adapter, as `multistart devices` lists it.
 #[derive(Clone, Debug, Serialize)]
 pub struct AdapterSummary {
+    /// The adapter's name, as the driver reports it.
     pub name: String,
+    /// The graphics API: Vulkan, Metal or Dx12.
     pub api: String,
+    /// DiscreteGpu, IntegratedGpu, VirtualGpu, Cpu (a software rasteriser) or Other.
     pub device_type: String,
+    /// The driver's name and version.
     pub driver: String,
+    /// Largest storage buffer one binding can see, in bytes.
     pub max_storage_buffer_binding_size: u64,
+    /// Largest buffer, in bytes.
     pub max_buffer_size: u64,
+    /// Most workgroups one dispatch can have along each dimension.
     pub max_compute_workgroups_per_dimension: u32,
     /// Walkers one chunk can hold under these limits.
     pub max_chunk_walkers: u64,
@@ -123,8 +130,11 @@ fn private_runtime_dir() -> Option<std::path::PathBuf> {
 
 /// An open device on the chosen adapter.
 pub struct GpuContext {
+    /// The adapter chosen.
     pub adapter: wgpu::Adapter,
+    /// The device opened on it, with the adapter's own limits.
     pub device: wgpu::Device,
+    /// The device's queue, for writes and dispatches.
     pub queue: wgpu::Queue,
 }
 
@@ -169,10 +179,12 @@ impl GpuContext {
         chunk_limit(&self.device.limits(), walker_bytes)
     }
 
+    /// Whether the adapter is a GPU (discrete, integrated or virtual), not software.
     pub fn is_hardware(&self) -> bool {
         is_hardware(&self.adapter.get_info())
     }
 
+    /// The device as the report names it.
     pub fn device_info(&self) -> DeviceInfo {
         let s = summary(&self.adapter);
         DeviceInfo {

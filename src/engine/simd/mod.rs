@@ -280,8 +280,10 @@ pub enum InstructionSet {
 }
 
 impl InstructionSet {
+    /// Every instruction set, slowest first.
     pub const ALL: [InstructionSet; 3] = [InstructionSet::Portable, InstructionSet::Avx2, InstructionSet::Avx512];
 
+    /// Its name in reports and `bench`: portable, avx2+fma, avx512f.
     pub fn name(self) -> &'static str {
         match self {
             InstructionSet::Portable => "portable",
