@@ -148,6 +148,8 @@ fn endpoint_columns(dim: usize) -> Vec<String> {
 }
 
 impl EndpointsWriter {
+    /// Starts the CSV for `path` (written on `finish`) with its header row;
+    /// `problem` gives the start points and the number of axes.
     pub fn create(path: &Path, problem: &Problem) -> Result<Self> {
         let io = |source| Error::Io { path: path.to_path_buf(), source };
         let raw = temporary_for(&Target::resolve("--csv-endpoints", path)?, ".tmp").map_err(io)?;

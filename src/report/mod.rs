@@ -27,13 +27,17 @@ use crate::surface::{Kind, Surface, symmetric_eigenvalues};
 pub struct Report {
     /// multistart's version.
     pub version: &'static str,
+    /// The surface's name, as `--surface` takes it.
     pub surface: &'static str,
+    /// The settings the run used.
     pub config: ConfigJson,
+    /// The engine and device that ran the descent.
     pub device: DeviceInfo,
     /// Ctrl-C stopped the run: the counts are of `walkers_done` walkers.
     pub partial: bool,
     /// Walkers descended and counted (config.walkers unless partial).
     pub walkers_done: u64,
+    /// Seconds spent, by stage.
     pub timing: Timing,
     /// Walker-steps actually taken, per second of descent.
     pub walker_steps_per_s: f64,
@@ -60,20 +64,29 @@ pub struct Report {
     pub summary: Summary,
 }
 
+/// The run's settings, as `Report::config` holds them.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ConfigJson {
+    /// Walkers in the whole run.
     pub walkers: u64,
+    /// Most updates per walker.
     pub steps: u32,
+    /// Learning rate.
     pub lr: f64,
+    /// |grad f| below which a walker stops; 0 runs every step.
     pub tol: f64,
+    /// Seed of the start hash.
     pub seed: u64,
     /// [xmin, xmax, ymin, ymax] ([min, max] of each axis in D dimensions).
     pub region: Vec<f64>,
     /// Dimensions of the surface.
     #[serde(default = "two")]
     pub dim: usize,
+    /// Where the walkers started, in words (`Starts::describe`).
     pub starts: String,
+    /// The float type of the descent.
     pub precision: crate::problem::Precision,
+    /// The update rule.
     pub optimizer: crate::optim::Optimizer,
     /// Every parameter of the optimizer, by its own name (RMSProp's `rho`,
     /// Adam's `beta1`...); none for plain gradient descent.
@@ -94,24 +107,31 @@ pub struct ConfigJson {
     pub expr: Option<String>,
 }
 
+/// One critical point the walkers reached, as the table and JSON list it.
 #[derive(Clone, Debug, Serialize)]
 pub struct BasinRow {
     /// 1-based, in report order.
     pub id: usize,
+    /// Minimum, saddle or maximum, by the Hessian's eigenvalues.
     pub kind: Kind,
     /// The lowest minimum reached (all of them where several tie).
     pub best: bool,
     /// Whether this is one of the surface's known global minima (null when
     /// the surface does not know them).
     pub global: Option<bool>,
+    /// Where it is, polished by Newton steps.
     pub point: Vec<f64>,
+    /// f there.
     pub f: f64,
+    /// Walkers that ended there.
     pub count: u64,
     /// count / walkers.
     pub fraction: f64,
     /// 95% Wilson interval of the fraction.
     pub ci95: [f64; 2],
+    /// Median steps its walkers took (null when no walker's count was kept).
     pub median_iterations: Option<u32>,
+    /// 90th percentile of the steps its walkers took.
     pub p90_iterations: Option<u32>,
     /// For grid starts: the basin's area of attraction in region units
     /// (fraction x region area); null for other starts.

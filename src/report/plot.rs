@@ -98,16 +98,23 @@ fn tick_text(v: f64) -> String {
 
 /// Everything the basin map shows.
 pub struct MapPicture<'a> {
+    /// The surface, for the contour lines.
     pub surface: Surface,
+    /// The box the map covers.
     pub region: Region,
+    /// Grid walkers along x: the picture's width in pixels.
     pub cols: u32,
+    /// Grid walkers along y: its height in pixels.
     pub rows: u32,
     /// One label per grid walker, in walker index order.
     pub labels: &'a [Label],
     /// `basin_rank[i]`: colour index of `Summary::basins[i]` (report order).
     pub basin_rank: &'a [usize],
+    /// The run's report, for the legend.
     pub report: &'a Report,
+    /// The critical points to mark.
     pub critical: &'a [Basin],
+    /// Walkers' paths to draw over the map (may be empty).
     pub trajectories: &'a [TrajectoryPoint],
 }
 
@@ -246,13 +253,17 @@ pub fn draw_map(batch: &mut Batch, path: &Path, m: &MapPicture) -> Result<()> {
 
 /// Share of each class against the swept value: one line per basin.
 pub struct SweepPicture<'a> {
+    /// The swept parameter's name: the x axis's label.
     pub param: &'a str,
+    /// Its values, one per run, in sweep order.
     pub values: Vec<f64>,
+    /// Whether the x axis is logarithmic.
     pub log_x: bool,
     /// (name, colour, share per value in percent).
     pub series: Vec<(String, RGBColor, Vec<f64>)>,
 }
 
+/// The sweep chart, as a PNG at `path` staged in `batch`.
 pub fn draw_sweep(batch: &mut Batch, path: &Path, s: &SweepPicture) -> Result<()> {
     draw_png(batch, path, (900, 600), |root| {
         root.fill(&WHITE).map_err(plot_error)?;

@@ -59,7 +59,8 @@ fn walkers_text(r: &Report) -> String {
     }
 }
 
-/// The console table: header, basins, classes, warnings.
+/// The report as the human-readable table on stdout: header, basins, the
+/// other classes and warnings.
 pub fn print_table(out: &mut dyn Write, r: &Report) -> io::Result<()> {
     let c = &r.config;
     writeln!(

@@ -15,8 +15,9 @@ use crate::cli::{Cli, Command};
 use multistart::engine::gpu;
 
 fn main() -> ExitCode {
+    // SAFETY: the first statement, while this is the only thread.
+    unsafe { gpu::quiet_driver_runtime_dir() };
     let started = Instant::now();
-    gpu::quiet_driver_runtime_dir();
     crate::interrupt::install();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,

@@ -21,12 +21,19 @@ pub enum AdapterChoice {
 /// One adapter, as `multistart devices` lists it.
 #[derive(Clone, Debug, Serialize)]
 pub struct AdapterSummary {
+    /// The adapter's name, as the driver reports it.
     pub name: String,
+    /// The graphics API: Vulkan, Metal or Dx12.
     pub api: String,
+    /// DiscreteGpu, IntegratedGpu, VirtualGpu, Cpu (a software rasteriser) or Other.
     pub device_type: String,
+    /// The driver's name and version.
     pub driver: String,
+    /// Largest storage buffer one binding can see, in bytes.
     pub max_storage_buffer_binding_size: u64,
+    /// Largest buffer, in bytes.
     pub max_buffer_size: u64,
+    /// Most workgroups one dispatch can have along each dimension.
     pub max_compute_workgroups_per_dimension: u32,
     /// Walkers one chunk can hold under these limits.
     pub max_chunk_walkers: u64,
@@ -85,33 +92,49 @@ pub fn list_adapters() -> Vec<AdapterSummary> {
     pollster::block_on(instance().enumerate_adapters(wgpu::Backends::PRIMARY)).iter().map(summary).collect()
 }
 
-/// Points XDG_RUNTIME_DIR at a private folder when it is unset, so Mesa's
-/// drivers do not warn about it. One folder per user, reused by every run.
-/// Call before any other thread starts.
-pub fn quiet_driver_runtime_dir() {
+/// Points XDG_RUNTIME_DIR, when it is unset (or not a folder), at a folder
+/// private to this user, so Mesa's drivers do not warn about it.
+///
+/// # Safety
+///
+/// Sets an environment variable: no other thread may run, or be reading
+/// the environment, while it does (call it first thing in `main`).
+pub unsafe fn quiet_driver_runtime_dir() {
     let usable = std::env::var_os("XDG_RUNTIME_DIR").is_some_and(|d| std::path::Path::new(&d).is_dir());
     if usable {
         return;
     }
+    if let Some(dir) = private_runtime_dir() {
+        // SAFETY: the caller promises that no other thread runs.
+        unsafe { std::env::set_var("XDG_RUNTIME_DIR", dir) };
+    }
+}
+
+/// A folder private to this user (mode 0700, owned by them) in the temp
+/// folder, made if missing: one per user, reused by every run. None where
+/// it cannot be made or someone else owns it, and off Unix.
+fn private_runtime_dir() -> Option<std::path::PathBuf> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::{MetadataExt, PermissionsExt};
-        let Ok(uid) = std::fs::metadata("/proc/self").map(|m| m.uid()) else { return };
+        let uid = std::fs::metadata("/proc/self").ok()?.uid();
         let dir = std::env::temp_dir().join(format!("multistart-runtime-{uid}"));
         let _ = std::fs::create_dir(&dir);
         // Only a folder of ours, private to us, will do.
         let ours = std::fs::symlink_metadata(&dir).is_ok_and(|m| m.is_dir() && m.uid() == uid);
-        if ours && std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).is_ok() {
-            // SAFETY: called at start-up, before other threads read the environment.
-            unsafe { std::env::set_var("XDG_RUNTIME_DIR", &dir) };
-        }
+        (ours && std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).is_ok()).then_some(dir)
     }
+    #[cfg(not(unix))]
+    None
 }
 
 /// An open device on the chosen adapter.
 pub struct GpuContext {
+    /// The adapter chosen.
     pub adapter: wgpu::Adapter,
+    /// The device opened on it, with the adapter's own limits.
     pub device: wgpu::Device,
+    /// The device's queue, for writes and dispatches.
     pub queue: wgpu::Queue,
 }
 
@@ -156,10 +179,12 @@ impl GpuContext {
         chunk_limit(&self.device.limits(), walker_bytes)
     }
 
+    /// Whether the adapter is a GPU (discrete, integrated or virtual), not software.
     pub fn is_hardware(&self) -> bool {
         is_hardware(&self.adapter.get_info())
     }
 
+    /// The device as the report names it.
     pub fn device_info(&self) -> DeviceInfo {
         let s = summary(&self.adapter);
         DeviceInfo {

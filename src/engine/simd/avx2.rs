@@ -2,10 +2,12 @@
 //! its intrinsic, the twin of `avx512.rs` with masks as AVX2 leaves them
 //! (all ones or zero in each lane of a vector).
 //!
-//! Safety: a `Narrow` or `NarrowMask` exists only inside `super::run_avx2`,
-//! which is entered only on a CPU with AVX2 and FMA (this module is
-//! private to the engine), so the intrinsics below always meet their CPU.
-//! Their methods inline into that function, which enables the features.
+//! Safety: each `Narrow` and `NarrowMask` holds an `Avx2Fma`, which only
+//! `Avx2Fma::detect` makes, on a CPU with AVX2 and FMA; the constructors
+//! want one, and every other value is computed from values that hold
+//! one. So wherever a method runs, the CPU has the intrinsics below (the
+//! exception, `Real::splat`, says why it is sound). The methods inline
+//! into `super::run_on_avx2`, which enables the features.
 
 use std::arch::x86_64::*;
 use std::ops::{Add, BitAnd, Div, Mul, Neg, Not, Sub};
@@ -13,13 +15,24 @@ use std::ops::{Add, BitAnd, Div, Mul, Neg, Not, Sub};
 use super::lanes::{LANES, LaneMask, Vector, opaque, real_by_lanes};
 use crate::surface::Real;
 
-/// `LANES` f32 lanes.
+/// Proof that this CPU has AVX2 and FMA: zero-sized, made only by `detect`.
 #[derive(Clone, Copy, Debug)]
-pub struct Narrow(__m256);
+pub struct Avx2Fma(());
+
+impl Avx2Fma {
+    /// A token where the CPU has AVX2 and FMA, checked at run time.
+    pub fn detect() -> Option<Avx2Fma> {
+        (is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")).then_some(Avx2Fma(()))
+    }
+}
+
+/// `LANES` f32 lanes, and the proof that the CPU can compute on them.
+#[derive(Clone, Copy, Debug)]
+pub struct Narrow(__m256, Avx2Fma);
 
 /// One flag per lane as AVX2's compares leave it: all ones or zero.
 #[derive(Clone, Copy, Debug)]
-pub struct NarrowMask(__m256);
+pub struct NarrowMask(__m256, Avx2Fma);
 
 macro_rules! narrow_op {
     ($trait:ident, $method:ident, $intrinsic:ident) => {
@@ -28,7 +41,7 @@ macro_rules! narrow_op {
             #[inline(always)]
             fn $method(self, rhs: Self) -> Self {
                 // SAFETY: see the module's comment.
-                unsafe { Narrow($intrinsic(self.0, rhs.0)) }
+                unsafe { Narrow($intrinsic(self.0, rhs.0), self.1) }
             }
         }
     };
@@ -45,7 +58,7 @@ impl Neg for Narrow {
     #[inline(always)]
     fn neg(self) -> Self {
         // SAFETY: see the module's comment.
-        unsafe { Narrow(_mm256_sub_ps(_mm256_set1_ps(-0.0), self.0)) }
+        unsafe { Narrow(_mm256_sub_ps(_mm256_set1_ps(-0.0), self.0), self.1) }
     }
 }
 
@@ -54,7 +67,7 @@ impl BitAnd for NarrowMask {
     #[inline(always)]
     fn bitand(self, rhs: NarrowMask) -> NarrowMask {
         // SAFETY: see the module's comment.
-        unsafe { NarrowMask(_mm256_and_ps(self.0, rhs.0)) }
+        unsafe { NarrowMask(_mm256_and_ps(self.0, rhs.0), self.1) }
     }
 }
 
@@ -63,16 +76,18 @@ impl Not for NarrowMask {
     #[inline(always)]
     fn not(self) -> NarrowMask {
         // SAFETY: see the module's comment.
-        unsafe { NarrowMask(_mm256_xor_ps(self.0, _mm256_castsi256_ps(_mm256_set1_epi32(-1)))) }
+        unsafe { NarrowMask(_mm256_xor_ps(self.0, _mm256_castsi256_ps(_mm256_set1_epi32(-1))), self.1) }
     }
 }
 
 impl LaneMask<LANES> for NarrowMask {
+    type Token = Avx2Fma;
+
     #[inline(always)]
-    fn from_fn(f: impl Fn(usize) -> bool) -> NarrowMask {
+    fn from_fn(token: Avx2Fma, f: impl Fn(usize) -> bool) -> NarrowMask {
         let words: [i32; LANES] = std::array::from_fn(|lane| -(f(lane) as i32));
-        // SAFETY: see the module's comment; the pointer is to 8 i32.
-        unsafe { NarrowMask(_mm256_castsi256_ps(_mm256_loadu_si256(words.as_ptr().cast()))) }
+        // SAFETY: the token proves the CPU has AVX2; the pointer is to 8 i32.
+        unsafe { NarrowMask(_mm256_castsi256_ps(_mm256_loadu_si256(words.as_ptr().cast())), token) }
     }
 
     #[inline(always)]
@@ -100,18 +115,30 @@ impl LaneMask<LANES> for NarrowMask {
 }
 
 impl Vector<LANES> for Narrow {
+    type Token = Avx2Fma;
     type Mask = NarrowMask;
 
     #[inline(always)]
-    fn from_array(v: [f32; LANES]) -> Self {
-        // SAFETY: see the module's comment; the pointer is to 8 f32.
-        unsafe { Narrow(_mm256_loadu_ps(v.as_ptr())) }
+    fn token(self) -> Avx2Fma {
+        self.1
+    }
+
+    #[inline(always)]
+    fn constant(token: Avx2Fma, v: f64) -> Self {
+        // SAFETY: the token proves the CPU has AVX.
+        unsafe { Narrow(_mm256_set1_ps(opaque(v as f32)), token) }
+    }
+
+    #[inline(always)]
+    fn from_array(token: Avx2Fma, v: [f32; LANES]) -> Self {
+        // SAFETY: the token proves the CPU has AVX; the pointer is to 8 f32.
+        unsafe { Narrow(_mm256_loadu_ps(v.as_ptr()), token) }
     }
 
     #[inline(always)]
     fn to_array(self) -> [f32; LANES] {
         let mut v = [0.0; LANES];
-        // SAFETY: as `from_array`.
+        // SAFETY: see the module's comment; the pointer is to 8 f32.
         unsafe { _mm256_storeu_ps(v.as_mut_ptr(), self.0) };
         v
     }
@@ -120,13 +147,13 @@ impl Vector<LANES> for Narrow {
     #[inline(always)]
     fn lt(self, rhs: Self) -> NarrowMask {
         // SAFETY: see the module's comment.
-        unsafe { NarrowMask(_mm256_cmp_ps::<_CMP_LT_OQ>(self.0, rhs.0)) }
+        unsafe { NarrowMask(_mm256_cmp_ps::<_CMP_LT_OQ>(self.0, rhs.0), self.1) }
     }
 
     #[inline(always)]
     fn le(self, rhs: Self) -> NarrowMask {
         // SAFETY: see the module's comment.
-        unsafe { NarrowMask(_mm256_cmp_ps::<_CMP_LE_OQ>(self.0, rhs.0)) }
+        unsafe { NarrowMask(_mm256_cmp_ps::<_CMP_LE_OQ>(self.0, rhs.0), self.1) }
     }
 
     // vmaxps and vminps give their second operand where either is NaN:
@@ -134,49 +161,56 @@ impl Vector<LANES> for Narrow {
     #[inline(always)]
     fn max(self, rhs: Self) -> Self {
         // SAFETY: see the module's comment.
-        unsafe { Narrow(_mm256_max_ps(self.0, rhs.0)) }
+        unsafe { Narrow(_mm256_max_ps(self.0, rhs.0), self.1) }
     }
 
     #[inline(always)]
     fn min(self, rhs: Self) -> Self {
         // SAFETY: see the module's comment.
-        unsafe { Narrow(_mm256_min_ps(self.0, rhs.0)) }
+        unsafe { Narrow(_mm256_min_ps(self.0, rhs.0), self.1) }
     }
 
     #[inline(always)]
     fn select(mask: NarrowMask, a: Self, b: Self) -> Self {
         // SAFETY: see the module's comment. The blend takes its second
         // operand where the mask's sign bit is set.
-        unsafe { Narrow(_mm256_blendv_ps(b.0, a.0, mask.0)) }
+        unsafe { Narrow(_mm256_blendv_ps(b.0, a.0, mask.0), mask.1) }
     }
 
     #[inline(always)]
     fn two_to_the_n(self) -> Self {
         // SAFETY: see the module's comment.
-        unsafe { Narrow(_mm256_castsi256_ps(_mm256_slli_epi32::<23>(_mm256_castps_si256(self.0)))) }
+        unsafe { Narrow(_mm256_castsi256_ps(_mm256_slli_epi32::<23>(_mm256_castps_si256(self.0))), self.1) }
     }
 }
 
 impl Real for Narrow {
+    /// The one constructor without a token: `Real` (the surfaces'
+    /// arithmetic, in `crate::surface`) has no place for one. Its callers
+    /// are the surfaces, generic over `Real`, which see a `Narrow` only in
+    /// the point that `run_blocks` hands them, built from a token; the
+    /// engine's own code calls `constant`. Until `Real` takes a token or
+    /// derives constants from a value, that rests on module privacy, not
+    /// on proof, so the debug build checks the CPU here.
     #[inline(always)]
     fn splat(v: f64) -> Self {
-        // SAFETY: see the module's comment.
-        unsafe { Narrow(_mm256_set1_ps(opaque(v as f32))) }
+        debug_assert!(Avx2Fma::detect().is_some(), "a Narrow on a CPU without AVX2 and FMA");
+        Narrow::constant(Avx2Fma(()), v)
     }
     #[inline(always)]
     fn mul_add(self, a: Self, b: Self) -> Self {
         // SAFETY: see the module's comment.
-        unsafe { Narrow(_mm256_fmadd_ps(self.0, a.0, b.0)) }
+        unsafe { Narrow(_mm256_fmadd_ps(self.0, a.0, b.0), self.1) }
     }
     #[inline(always)]
     fn sqrt(self) -> Self {
         // SAFETY: see the module's comment.
-        unsafe { Narrow(_mm256_sqrt_ps(self.0)) }
+        unsafe { Narrow(_mm256_sqrt_ps(self.0), self.1) }
     }
     #[inline(always)]
     fn abs(self) -> Self {
         // SAFETY: see the module's comment.
-        unsafe { Narrow(_mm256_and_ps(self.0, _mm256_castsi256_ps(_mm256_set1_epi32(i32::MAX)))) }
+        unsafe { Narrow(_mm256_and_ps(self.0, _mm256_castsi256_ps(_mm256_set1_epi32(i32::MAX))), self.1) }
     }
     real_by_lanes!(ln, sin, cos, tan, tanh, signum);
 }

@@ -12,9 +12,25 @@ use crate::surface::Real;
 pub const LANES: usize = 8;
 
 /// N f32 lanes, one per walker: what `run_blocks` needs beyond arithmetic.
+///
+/// Soundness: a lane type whose instructions not every CPU has (AVX2,
+/// AVX-512) holds, beside its register, its `Token`: a zero-sized proof
+/// that the CPU has them, which only the run-time check makes. The
+/// constructors (`constant`, `from_array`, the mask's `from_fn`) take one;
+/// every other operation builds its result from operands and passes their
+/// token on. So a value proves that the check passed, and its methods,
+/// which run the instructions, are safe to call. `Real::splat`, which has
+/// no place for a token, is the one exception: see `Narrow`'s.
 pub trait Vector<const N: usize>: Real {
-    type Mask: LaneMask<N>;
-    fn from_array(v: [f32; N]) -> Self;
+    /// The proof that the CPU has the instructions: zero-sized, `()` for
+    /// `Lanes`, which any CPU runs.
+    type Token: Copy;
+    type Mask: LaneMask<N, Token = Self::Token>;
+    /// The token that this value proves was made.
+    fn token(self) -> Self::Token;
+    /// `v` rounded to f32 in every lane, hidden from the optimiser (`opaque`).
+    fn constant(token: Self::Token, v: f64) -> Self;
+    fn from_array(token: Self::Token, v: [f32; N]) -> Self;
     fn to_array(self) -> [f32; N];
     fn lt(self, rhs: Self) -> Self::Mask;
     fn le(self, rhs: Self) -> Self::Mask;
@@ -32,7 +48,10 @@ pub trait Vector<const N: usize>: Real {
 
 /// One flag per lane.
 pub trait LaneMask<const N: usize>: Copy + BitAnd<Output = Self> + Not<Output = Self> {
-    fn from_fn(f: impl Fn(usize) -> bool) -> Self;
+    /// As `Vector::Token`: the proof that the CPU has the instructions.
+    type Token: Copy;
+    /// Lane i set where `f(i)`.
+    fn from_fn(token: Self::Token, f: impl Fn(usize) -> bool) -> Self;
     fn is_set(self, lane: usize) -> bool;
     fn any(self) -> bool;
     /// Adds one to each counter whose lane is set.
@@ -82,8 +101,10 @@ impl Neg for Lanes {
 pub struct Mask(pub [u32; LANES]);
 
 impl LaneMask<LANES> for Mask {
+    type Token = ();
+
     #[inline(always)]
-    fn from_fn(f: impl Fn(usize) -> bool) -> Mask {
+    fn from_fn((): (), f: impl Fn(usize) -> bool) -> Mask {
         Mask(std::array::from_fn(|i| 0u32.wrapping_sub(f(i) as u32)))
     }
 
@@ -128,10 +149,19 @@ impl Not for Mask {
 }
 
 impl Vector<LANES> for Lanes {
+    type Token = ();
     type Mask = Mask;
 
     #[inline(always)]
-    fn from_array(v: [f32; LANES]) -> Self {
+    fn token(self) {}
+
+    #[inline(always)]
+    fn constant((): (), v: f64) -> Self {
+        Lanes([opaque(v as f32); LANES])
+    }
+
+    #[inline(always)]
+    fn from_array((): (), v: [f32; LANES]) -> Self {
         Lanes(v)
     }
 
@@ -142,12 +172,12 @@ impl Vector<LANES> for Lanes {
 
     #[inline(always)]
     fn lt(self, rhs: Self) -> Mask {
-        Mask::from_fn(|i| self.0[i] < rhs.0[i])
+        Mask::from_fn((), |i| self.0[i] < rhs.0[i])
     }
 
     #[inline(always)]
     fn le(self, rhs: Self) -> Mask {
-        Mask::from_fn(|i| self.0[i] <= rhs.0[i])
+        Mask::from_fn((), |i| self.0[i] <= rhs.0[i])
     }
 
     #[inline(always)]
@@ -190,13 +220,13 @@ macro_rules! real_by_lanes {
         $(
             #[inline(always)]
             fn $name(self) -> Self {
-                Self::from_array(self.to_array().map(Real::$name))
+                Self::from_array(self.token(), self.to_array().map(Real::$name))
             }
         )*
         #[inline(always)]
         fn powf(self, e: Self) -> Self {
             let (v, e) = (self.to_array(), e.to_array());
-            Self::from_array(std::array::from_fn(|i| v[i].powf(e[i])))
+            Self::from_array(self.token(), std::array::from_fn(|i| v[i].powf(e[i])))
         }
     };
 }
@@ -205,7 +235,7 @@ pub(super) use real_by_lanes;
 impl Real for Lanes {
     #[inline(always)]
     fn splat(v: f64) -> Self {
-        Lanes([opaque(v as f32); LANES])
+        Lanes::constant((), v)
     }
     #[inline(always)]
     fn mul_add(self, a: Self, b: Self) -> Self {
@@ -230,7 +260,7 @@ pub fn exp_lanes<const N: usize, V: Vector<N>>(x: V) -> V {
     const LOG2E: f64 = std::f32::consts::LOG2_E as f64;
     const LN2_HI: f64 = 0.693_359_4;
     const LN2_LO: f64 = -2.121_944_4e-4;
-    let k = V::splat;
+    let k = |v| V::constant(x.token(), v);
     // -88 rounds to n = -127, whose exponent bits are 0: the result is 0
     // with no mask; 88 to n = 127, the largest.
     let xc = x.max(k(-88.0)).min(k(88.0));
@@ -246,10 +276,10 @@ pub const ROUND: f64 = 12_582_912.0 + 127.0;
 
 /// The polynomial `poly` (highest power first) at r, by Horner's rule.
 #[inline(always)]
-fn horner<T: Real>(poly: &[f32], r: T) -> T {
-    let mut sum = T::splat(poly[0] as f64);
+fn horner<const N: usize, V: Vector<N>>(poly: &[f32], r: V) -> V {
+    let mut sum = V::constant(r.token(), poly[0] as f64);
     for c in &poly[1..] {
-        sum = sum.mul_add(r, T::splat(*c as f64));
+        sum = sum.mul_add(r, V::constant(r.token(), *c as f64));
     }
     sum
 }
@@ -269,7 +299,7 @@ const EXP2_POLY: [f32; 7] =
 /// where it would be subnormal, and for NaN. Thirteen instructions.
 #[inline(always)]
 pub fn exp2_lanes<const N: usize, V: Vector<N>>(x: V) -> V {
-    let k = V::splat;
+    let k = |v| V::constant(x.token(), v);
     let xc = x.max(k(-127.0)).min(k(127.0));
     let t = xc + k(ROUND);
     let n = t - k(ROUND);

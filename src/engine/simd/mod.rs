@@ -93,26 +93,28 @@ const JOBS_PER_THREAD: usize = 8;
 /// became a library call: 40 times slower).
 #[inline(always)]
 fn run_blocks<const N: usize, V: Vector<N>>(
+    token: V::Token,
     surface: &impl BlockSurface,
     blocks: &mut [Block<N>; BLOCKS],
     steps: u32,
     params: &StepParams<f32>,
 ) {
-    let tol2 = V::splat(params.tol2 as f64);
-    let lr = V::splat(params.settings.lr as f64);
-    let [lo_x, lo_y, hi_x, hi_y] = [params.lo[0], params.lo[1], params.hi[0], params.hi[1]].map(|v| V::splat(v as f64));
-    let mut x = [V::splat(0.0); BLOCKS];
+    let tol2 = V::constant(token, params.tol2 as f64);
+    let lr = V::constant(token, params.settings.lr as f64);
+    let [lo_x, lo_y, hi_x, hi_y] =
+        [params.lo[0], params.lo[1], params.hi[0], params.hi[1]].map(|v| V::constant(token, v as f64));
+    let mut x = [V::constant(token, 0.0); BLOCKS];
     let mut y = x;
-    let mut moving = [V::Mask::from_fn(|_| false); BLOCKS];
+    let mut moving = [V::Mask::from_fn(token, |_| false); BLOCKS];
     let mut iterations = [[0; N]; BLOCKS];
     for (k, b) in blocks.iter().enumerate() {
-        (x[k], y[k]) = (V::from_array(b.x), V::from_array(b.y));
-        moving[k] = V::Mask::from_fn(|l| b.status[l] == MOVING);
+        (x[k], y[k]) = (V::from_array(token, b.x), V::from_array(token, b.y));
+        moving[k] = V::Mask::from_fn(token, |l| b.status[l] == MOVING);
         iterations[k] = b.iterations;
     }
     for _ in 0..steps {
         // Every block's gradient first: the independent work that overlaps.
-        let mut gradients = [[V::splat(0.0); 2]; BLOCKS];
+        let mut gradients = [[V::constant(token, 0.0); 2]; BLOCKS];
         for k in 0..BLOCKS {
             gradients[k] = surface.gradient([x[k], y[k]]);
         }
@@ -155,9 +157,13 @@ fn run_blocks<const N: usize, V: Vector<N>>(
 
 /// `engine::finish`, lane by lane: f and |grad f| at the endpoints.
 #[inline(always)]
-fn finish_blocks<const N: usize, V: Vector<N>>(surface: &impl BlockSurface, blocks: &mut [Block<N>; BLOCKS]) {
+fn finish_blocks<const N: usize, V: Vector<N>>(
+    token: V::Token,
+    surface: &impl BlockSurface,
+    blocks: &mut [Block<N>; BLOCKS],
+) {
     for b in blocks.iter_mut() {
-        let p = [V::from_array(b.x), V::from_array(b.y)];
+        let p = [V::from_array(token, b.x), V::from_array(token, b.y)];
         let [gx, gy] = surface.gradient(p);
         b.f = surface.value(p).to_array();
         b.grad_norm = Real::sqrt(gx * gx + gy * gy).to_array();
@@ -166,7 +172,7 @@ fn finish_blocks<const N: usize, V: Vector<N>>(surface: &impl BlockSurface, bloc
 
 /// The surface the blocks step on, inlined into `run_blocks` (a trait
 /// rather than a closure, so that it is compiled with the caller's
-/// instruction set).
+/// instruction set). It gets its lanes' token from the point.
 trait BlockSurface {
     fn value<const N: usize, V: Vector<N>>(&self, p: [V; 2]) -> V;
     fn gradient<const N: usize, V: Vector<N>>(&self, p: [V; 2]) -> [V; 2];
@@ -209,6 +215,7 @@ fn on_plain_lanes<const N: usize, const K: usize, V: Vector<N>>(
     p: [V; 2],
     f: impl Fn([Lanes; 2]) -> [Lanes; K],
 ) -> [V; K] {
+    let token = p[0].token();
     let [x, y] = p.map(V::to_array);
     let mut out = [[0.0; N]; K];
     for first in (0..N).step_by(LANES) {
@@ -217,26 +224,28 @@ fn on_plain_lanes<const N: usize, const K: usize, V: Vector<N>>(
             o[first..first + LANES].copy_from_slice(&r.0);
         }
     }
-    out.map(V::from_array)
+    out.map(|o| V::from_array(token, o))
 }
 
 /// `run_blocks` for the surface: the match from the surface to its type
 /// happens once per task, not once per step.
 #[inline(always)]
 fn run_surface<const N: usize, V: Vector<N>>(
+    token: V::Token,
     surface: &Surface,
     blocks: &mut [Block<N>; BLOCKS],
     steps: u32,
     params: &StepParams<f32>,
 ) {
-    let inlined = Descend::<N, V> { blocks: &mut *blocks, steps, params, lanes: PhantomData };
+    let inlined = Descend::<N, V> { token, blocks: &mut *blocks, steps, params, lanes: PhantomData };
     if surface.visit_hand_written(inlined).is_none() {
-        descend_blocks::<N, V>(surface, blocks, steps, params)
+        descend_blocks::<N, V>(token, surface, blocks, steps, params)
     }
 }
 
 /// `descend_blocks` on a hand-written surface's type (`run_surface`).
-struct Descend<'a, const N: usize, V> {
+struct Descend<'a, const N: usize, V: Vector<N>> {
+    token: V::Token,
     blocks: &'a mut [Block<N>; BLOCKS],
     steps: u32,
     params: &'a StepParams<f32>,
@@ -247,7 +256,7 @@ impl<const N: usize, V: Vector<N>> HandWrittenVisitor for Descend<'_, N, V> {
     type Output = ();
     #[inline(always)]
     fn visit<S: HandWritten>(self) {
-        descend_blocks::<N, V>(&Inlined::<S>(PhantomData), self.blocks, self.steps, self.params)
+        descend_blocks::<N, V>(self.token, &Inlined::<S>(PhantomData), self.blocks, self.steps, self.params)
     }
 }
 
@@ -256,13 +265,14 @@ impl<const N: usize, V: Vector<N>> HandWrittenVisitor for Descend<'_, N, V> {
 /// (LLVM allocated its registers differently).
 #[inline(always)]
 fn descend_blocks<const N: usize, V: Vector<N>>(
+    token: V::Token,
     surface: &impl BlockSurface,
     blocks: &mut [Block<N>; BLOCKS],
     steps: u32,
     params: &StepParams<f32>,
 ) {
-    run_blocks::<N, V>(surface, blocks, steps, params);
-    finish_blocks::<N, V>(surface, blocks);
+    run_blocks::<N, V>(token, surface, blocks, steps, params);
+    finish_blocks::<N, V>(token, surface, blocks);
 }
 
 /// A task's blocks, stepped on one instruction set.
@@ -280,8 +290,10 @@ pub enum InstructionSet {
 }
 
 impl InstructionSet {
+    /// Every instruction set, slowest first.
     pub const ALL: [InstructionSet; 3] = [InstructionSet::Portable, InstructionSet::Avx2, InstructionSet::Avx512];
 
+    /// Its name in reports and `bench`: portable, avx2+fma, avx512f.
     pub fn name(self) -> &'static str {
         match self {
             InstructionSet::Portable => "portable",
@@ -290,15 +302,14 @@ impl InstructionSet {
         }
     }
 
-    /// Whether this CPU has it.
+    /// Whether this CPU has it: whether its token can be made.
     pub fn available(self) -> bool {
         #[cfg(target_arch = "x86_64")]
         {
-            use std::arch::is_x86_feature_detected as has;
             match self {
                 InstructionSet::Portable => true,
-                InstructionSet::Avx2 => has!("avx2") && has!("fma"),
-                InstructionSet::Avx512 => has!("avx512f"),
+                InstructionSet::Avx2 => avx2::Avx2Fma::detect().is_some(),
+                InstructionSet::Avx512 => avx512::Avx512F::detect().is_some(),
             }
         }
         #[cfg(not(target_arch = "x86_64"))]
@@ -314,38 +325,59 @@ impl InstructionSet {
 }
 
 fn run_portable(surface: &Surface, blocks: &mut [Block<LANES>; BLOCKS], steps: u32, params: &StepParams<f32>) {
-    run_surface::<LANES, Lanes>(surface, blocks, steps, params)
+    run_surface::<LANES, Lanes>((), surface, blocks, steps, params)
 }
 
 fn run_avx2(surface: &Surface, blocks: &mut [Block<LANES>; BLOCKS], steps: u32, params: &StepParams<f32>) {
     #[cfg(target_arch = "x86_64")]
     {
-        #[target_feature(enable = "avx2,fma")]
-        fn run(surface: &Surface, blocks: &mut [Block<LANES>; BLOCKS], steps: u32, params: &StepParams<f32>) {
-            run_surface::<LANES, avx2::Narrow>(surface, blocks, steps, params)
-        }
-        assert!(InstructionSet::Avx2.available(), "the CPU has no AVX2 and FMA");
-        // SAFETY: the CPU has AVX2 and FMA, checked just above.
-        unsafe { run(surface, blocks, steps, params) }
+        let token = avx2::Avx2Fma::detect().expect("the CPU has no AVX2 and FMA");
+        // SAFETY: the token proves the CPU has AVX2 and FMA, all that
+        // `run_on_avx2` enables.
+        unsafe { run_on_avx2(token, surface, blocks, steps, params) }
     }
     #[cfg(not(target_arch = "x86_64"))]
     unreachable!("AVX2 on {}", std::env::consts::ARCH)
 }
 
+/// `run_surface` on `Narrow` lanes, compiled for AVX2 and FMA. The token
+/// it takes is the proof that calling it is safe.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn run_on_avx2(
+    token: avx2::Avx2Fma,
+    surface: &Surface,
+    blocks: &mut [Block<LANES>; BLOCKS],
+    steps: u32,
+    params: &StepParams<f32>,
+) {
+    run_surface::<LANES, avx2::Narrow>(token, surface, blocks, steps, params)
+}
+
 fn run_avx512(surface: &Surface, blocks: &mut [Block<WIDE>; BLOCKS], steps: u32, params: &StepParams<f32>) {
     #[cfg(target_arch = "x86_64")]
     {
-        #[target_feature(enable = "avx512f")]
-        fn run(surface: &Surface, blocks: &mut [Block<WIDE>; BLOCKS], steps: u32, params: &StepParams<f32>) {
-            run_surface::<WIDE, avx512::Wide>(surface, blocks, steps, params)
-        }
-        assert!(InstructionSet::Avx512.available(), "the CPU has no AVX-512F");
-        // SAFETY: the CPU has AVX-512F, checked just above; every `Wide`
-        // lives inside `run` (see avx512.rs).
-        unsafe { run(surface, blocks, steps, params) }
+        let token = avx512::Avx512F::detect().expect("the CPU has no AVX-512F");
+        // SAFETY: the token proves the CPU has AVX-512F, all that
+        // `run_on_avx512` enables.
+        unsafe { run_on_avx512(token, surface, blocks, steps, params) }
     }
     #[cfg(not(target_arch = "x86_64"))]
     unreachable!("AVX-512 on {}", std::env::consts::ARCH)
+}
+
+/// `run_surface` on `Wide` lanes, compiled for AVX-512F. The token it
+/// takes is the proof that calling it is safe.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn run_on_avx512(
+    token: avx512::Avx512F,
+    surface: &Surface,
+    blocks: &mut [Block<WIDE>; BLOCKS],
+    steps: u32,
+    params: &StepParams<f32>,
+) {
+    run_surface::<WIDE, avx512::Wide>(token, surface, blocks, steps, params)
 }
 
 /// Whether the blocks run this job: plain gradient descent on a 2-D surface
@@ -373,7 +405,7 @@ pub fn descend_range(problem: &Problem, range: Range<u64>) -> Vec<Endpoint> {
 }
 
 /// Descends walkers `range` of the job on `set`, which the CPU must have
-/// (`run_avx2` and `run_avx512` check).
+/// (`run_avx2` and `run_avx512` panic without their token).
 pub fn descend_range_on(set: InstructionSet, problem: &Problem, range: Range<u64>) -> Vec<Endpoint> {
     match set {
         InstructionSet::Portable => descend_tasks::<LANES>(problem, range, run_portable),
@@ -491,29 +523,29 @@ mod tests {
 
     /// exp and exp2 of `xs` on the lanes of `set`.
     fn exps_on(set: InstructionSet, xs: [f32; LANES]) -> [[f32; LANES]; 2] {
-        fn exps<const N: usize, V: Vector<N>>(xs: [f32; N]) -> [[f32; N]; 2] {
-            let v = V::from_array(xs);
+        fn exps<const N: usize, V: Vector<N>>(token: V::Token, xs: [f32; N]) -> [[f32; N]; 2] {
+            let v = V::from_array(token, xs);
             [v.exp().to_array(), v.exp2().to_array()]
         }
         #[cfg(target_arch = "x86_64")]
         #[target_feature(enable = "avx2,fma")]
-        fn exps_avx2(xs: [f32; LANES]) -> [[f32; LANES]; 2] {
-            exps::<LANES, avx2::Narrow>(xs)
+        fn exps_avx2(token: avx2::Avx2Fma, xs: [f32; LANES]) -> [[f32; LANES]; 2] {
+            exps::<LANES, avx2::Narrow>(token, xs)
         }
         #[cfg(target_arch = "x86_64")]
         #[target_feature(enable = "avx512f")]
-        fn exps_avx512(xs: [f32; LANES]) -> [[f32; LANES]; 2] {
-            let wide = exps::<WIDE, avx512::Wide>(std::array::from_fn(|i| xs[i % LANES]));
+        fn exps_avx512(token: avx512::Avx512F, xs: [f32; LANES]) -> [[f32; LANES]; 2] {
+            let wide = exps::<WIDE, avx512::Wide>(token, std::array::from_fn(|i| xs[i % LANES]));
             wide.map(|v| std::array::from_fn(|i| v[i]))
         }
-        assert!(set.available());
+        let no = "the CPU lacks the instruction set";
         match set {
-            InstructionSet::Portable => exps::<LANES, Lanes>(xs),
-            // SAFETY: the CPU has the instruction set, asserted above.
+            InstructionSet::Portable => exps::<LANES, Lanes>((), xs),
+            // SAFETY: the token proves the CPU has what the function enables.
             #[cfg(target_arch = "x86_64")]
-            InstructionSet::Avx2 => unsafe { exps_avx2(xs) },
+            InstructionSet::Avx2 => unsafe { exps_avx2(avx2::Avx2Fma::detect().expect(no), xs) },
             #[cfg(target_arch = "x86_64")]
-            InstructionSet::Avx512 => unsafe { exps_avx512(xs) },
+            InstructionSet::Avx512 => unsafe { exps_avx512(avx512::Avx512F::detect().expect(no), xs) },
             #[cfg(not(target_arch = "x86_64"))]
             _ => unreachable!(),
         }
