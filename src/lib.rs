@@ -47,6 +47,8 @@
 //! library like any other: it parses flags into a problem and a plan, runs
 //! the pipeline with Ctrl-C as its stop, and writes the report's files.
 
+// Every public item has rustdoc; clippy -D warnings makes this an error.
+#![warn(missing_docs)]
 pub mod basins;
 pub mod bench;
 pub mod critical;

@@ -20,8 +20,6 @@
 //!   steps in tests/gpu.rs's GPU-against-CPU run (as Booth and Rosenbrock do).
 //! - Defined by a formula: one row of [`LIBRARY`].
 
-#![warn(missing_docs)]
-
 pub mod formula;
 pub mod hand_written;
 
