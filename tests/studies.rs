@@ -267,3 +267,52 @@ fn sweep_json_and_csv_share_basin_ids() {
         assert_eq!(count["ci95"][0].as_f64().unwrap().to_string(), r[col("ci95_lo")]);
     }
 }
+
+/// `sweep --param optimizer|surface|seed` compares what users compare:
+/// one row per value, named in the table, the CSV and the JSON.
+#[test]
+fn sweeps_of_optimizers_surfaces_and_seeds() {
+    let first_column = |args: &[&str]| {
+        let text = stdout_of(args);
+        let header = text.lines().position(|l| l.contains("moving  plateau")).expect("a share table");
+        text.lines().skip(header + 1).map(|l| l.split_whitespace().next().unwrap().to_string()).collect::<Vec<_>>()
+    };
+    let common = ["--walkers", "2000", "--backend", "cpu", "-q"];
+    let mut args = vec!["sweep", "--param", "optimizer", "--values", "gd,momentum,adam", "--beta", "0.5"];
+    args.extend(common);
+    assert_eq!(first_column(&args), ["gd", "momentum", "adam"]);
+    let mut args = vec!["sweep", "--param", "surface", "--values", "peaks,booth"];
+    args.extend(common);
+    assert_eq!(first_column(&args), ["peaks", "booth"]);
+    let mut args = vec!["sweep", "--param", "seed", "--values", "1,2,1e1"];
+    args.extend(common);
+    assert_eq!(first_column(&args), ["1", "2", "10"]);
+
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("s.json");
+    multistart()
+        .args(["sweep", "--param", "optimizer", "--values", "gd,nesterov", "--beta", "0.5"])
+        .args(common)
+        .arg("--json")
+        .arg(&json)
+        .assert()
+        .success();
+    let j: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(j["values"], serde_json::json!(["gd", "nesterov"]));
+    assert_eq!(j["runs"][1]["report"]["config"]["optimizer_params"], serde_json::json!({"beta": 0.5}));
+    assert_eq!(j["runs"][0]["report"]["config"]["optimizer_params"], serde_json::json!({}));
+
+    for (args, needle) in [
+        (vec!["--param", "optimizer", "--values", "gd,sgd"], "unknown optimizer \"sgd\""),
+        (
+            vec!["--param", "optimizer", "--values", "gd,rmsprop", "--beta", "0.5"],
+            "none of the optimizers swept uses it",
+        ),
+        (vec!["--param", "surface", "--values", "peaks,nope"], "unknown surface"),
+        (vec!["--param", "seed", "--values", "1.5"], "seed"),
+    ] {
+        let out = multistart().arg("sweep").args(&args).args(common).assert().code(2);
+        let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+        assert!(stderr.starts_with("error: ") && stderr.contains(needle) && stderr.lines().count() == 1, "{stderr}");
+    }
+}

@@ -10,7 +10,7 @@ mod table;
 
 pub use critical::{CriticalPoints, CriticalRow};
 pub use files::EndpointsWriter;
-pub use sweep::SweepReport;
+pub use sweep::{SweepReport, SweepValue};
 pub use table::{point_text, print_table, region_text, thousands};
 
 use serde::{Deserialize, Serialize};

@@ -255,8 +255,11 @@ pub fn draw_map(batch: &mut Batch, path: &Path, m: &MapPicture) -> Result<()> {
 pub struct SweepPicture<'a> {
     /// The swept parameter's name: the x axis's label.
     pub param: &'a str,
-    /// Its values, one per run, in sweep order.
+    /// Its values, one per run, in sweep order (0, 1, 2... for names).
     pub values: Vec<f64>,
+    /// The names at 0, 1, 2... when the values are names (optimizers,
+    /// surfaces), else None.
+    pub labels: Option<Vec<String>>,
     /// Whether the x axis is logarithmic.
     pub log_x: bool,
     /// (name, colour, share per value in percent).
@@ -284,7 +287,14 @@ pub fn draw_sweep(batch: &mut Batch, path: &Path, s: &SweepPicture) -> Result<()
                     .configure_mesh()
                     .x_desc(s.param)
                     .y_desc("walkers (%)")
-                    .x_label_formatter(&|v| axis_number(*v))
+                    .x_label_formatter(&|v| match &s.labels {
+                        // A name at each whole position, nothing between.
+                        Some(names) if (v - v.round()).abs() < 1e-6 && v.round() >= 0.0 => {
+                            names.get(v.round() as usize).cloned().unwrap_or_default()
+                        }
+                        Some(_) => String::new(),
+                        None => axis_number(*v),
+                    })
                     .label_style(("sans-serif", 14))
                     .draw()
                     .map_err(plot_error)?;
@@ -311,7 +321,7 @@ pub fn draw_sweep(batch: &mut Batch, path: &Path, s: &SweepPicture) -> Result<()
         if s.log_x {
             body!(builder.build_cartesian_2d((lo * 0.7..hi * 1.4).log_scale(), 0.0..100.0).map_err(plot_error)?);
         } else {
-            let pad = 0.05 * (hi - lo);
+            let pad = if s.labels.is_some() { 0.5 } else { 0.05 * (hi - lo) };
             body!(builder.build_cartesian_2d(lo - pad..hi + pad, 0.0..100.0).map_err(plot_error)?);
         }
         Ok(())

@@ -12,6 +12,26 @@ use crate::basins::{Summary, wilson95};
 use crate::engine::DeviceInfo;
 use crate::problem::Problem;
 
+/// One value of the swept parameter: a number (lr, steps, seed, beta...)
+/// or a name (an optimizer, a surface). The JSON writes it as itself.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum SweepValue {
+    /// A numeric setting.
+    Number(f64),
+    /// A named choice.
+    Name(String),
+}
+
+impl std::fmt::Display for SweepValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SweepValue::Number(v) => f.pad(&v.to_string()),
+            SweepValue::Name(name) => f.pad(name),
+        }
+    }
+}
+
 /// Basins the sweep's table gives a column of their own.
 const SWEEP_COLUMNS: usize = 12;
 
@@ -21,12 +41,12 @@ pub struct SweepReport {
     /// The parameter varied ("lr", "steps", "beta", ...).
     pub param: String,
     /// Every value asked for (runs may stop short of them: `partial`).
-    pub values: Vec<f64>,
+    pub values: Vec<SweepValue>,
     /// A signal stopped the sweep: some values are missing, or the last
     /// one's run is partial.
     pub partial: bool,
     /// Each value run, its report and its summary.
-    pub runs: Vec<(f64, Report, Summary)>,
+    pub runs: Vec<(SweepValue, Report, Summary)>,
     /// Every basin found by any run.
     catalogue: Summary,
     /// `columns[k][i]`: the catalogue basin of run k's basin i.
@@ -38,17 +58,26 @@ pub struct SweepReport {
 impl SweepReport {
     /// A sweep of `param` over `values` of `first` (the problem of the first
     /// value) on `device`, with no run yet.
-    pub fn new(param: &str, values: Vec<f64>, first: &Problem, device: &DeviceInfo) -> Self {
-        let header = format!(
-            "sweep of {param} over {} values: {} {} walkers from the same starts, {} on {}, optimizer {}, {}",
+    pub fn new(param: &str, values: Vec<SweepValue>, first: &Problem, device: &DeviceInfo) -> Self {
+        // What the values change is left out of what they share.
+        let starts = match param {
+            "seed" => "walkers, a seed each".to_string(),
+            "surface" => "walkers on each surface's region".to_string(),
+            _ => "walkers from the same starts".to_string(),
+        };
+        let mut header = format!(
+            "sweep of {param} over {} values: {} {} {starts}",
             values.len(),
             thousands(first.walkers),
             first.starts.describe(),
-            first.surface.describe(),
-            region_text(&first.region.as_array()),
-            first.optimizer.name(),
-            device.describe()
         );
+        if param != "surface" {
+            header += &format!(", {} on {}", first.surface.describe(), region_text(&first.region.as_array()));
+        }
+        if param != "optimizer" {
+            header += &format!(", optimizer {}", first.optimizer.name());
+        }
+        header += &format!(", {}", device.describe());
         SweepReport {
             param: param.to_string(),
             values,
@@ -61,7 +90,7 @@ impl SweepReport {
     }
 
     /// Adds the run of `value`.
-    pub fn push(&mut self, value: f64, report: Report, summary: Summary) {
+    pub fn push(&mut self, value: SweepValue, report: Report, summary: Summary) {
         self.partial |= report.partial;
         self.columns.push(self.catalogue.merge(&summary));
         self.runs.push((value, report, summary));
@@ -143,7 +172,17 @@ impl SweepReport {
     pub fn picture(&self) -> plot::SweepPicture<'_> {
         let order = self.order();
         let (shown, rest) = order.split_at(order.len().min(SWEEP_COLUMNS));
-        let values: Vec<f64> = self.runs.iter().map(|(v, _, _)| *v).collect();
+        // Names stand at 0, 1, 2... on the axis, labelled.
+        let numbers: Option<Vec<f64>> = self
+            .runs
+            .iter()
+            .map(|(v, _, _)| match v {
+                SweepValue::Number(x) => Some(*x),
+                SweepValue::Name(_) => None,
+            })
+            .collect();
+        let labels = numbers.is_none().then(|| self.runs.iter().map(|(v, _, _)| v.to_string()).collect());
+        let values: Vec<f64> = numbers.unwrap_or_else(|| (0..self.runs.len()).map(|k| k as f64).collect());
         let runs = 0..self.runs.len();
         let mut series = Vec::new();
         for (rank, &c) in shown.iter().enumerate() {
@@ -177,8 +216,9 @@ impl SweepReport {
         // A log axis needs positive values; lr and tol are read on one, and
         // so is any parameter whose values span more than a factor of 100.
         let (lo, hi) = values.iter().fold((f64::MAX, f64::MIN), |(a, b), &v| (a.min(v), b.max(v)));
-        let log_x = lo > 0.0 && (self.param != "steps" || hi / lo > 100.0);
-        plot::SweepPicture { param: &self.param, values, log_x, series }
+        let log_x =
+            labels.is_none() && lo > 0.0 && (!["steps", "seed"].contains(&self.param.as_str()) || hi / lo > 100.0);
+        plot::SweepPicture { param: &self.param, values, labels, log_x, series }
     }
 }
 
@@ -204,14 +244,14 @@ impl Serialize for SweepReport {
         }
         #[derive(Serialize)]
         struct Run<'a> {
-            value: f64,
+            value: &'a SweepValue,
             counts: Vec<Count>,
             report: &'a Report,
         }
         #[derive(Serialize)]
         struct Sweep<'a> {
             param: &'a str,
-            values: &'a [f64],
+            values: &'a [SweepValue],
             partial: bool,
             basins: Vec<Basin<'a>>,
             runs: Vec<Run<'a>>,
@@ -243,7 +283,7 @@ impl Serialize for SweepReport {
                         }
                     })
                     .collect();
-                Run { value: *value, counts, report }
+                Run { value, counts, report }
             })
             .collect();
         Sweep { param: &self.param, values: &self.values, partial: self.partial, basins, runs }.serialize(serializer)

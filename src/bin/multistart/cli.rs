@@ -9,6 +9,7 @@ use multistart::error::{Result, input};
 use multistart::optim::{self, OptimizerParams};
 use multistart::plan::{Backend, Plan};
 use multistart::problem::{Optimizer, Precision, Problem, Region, Starts};
+use multistart::report::SweepValue;
 use multistart::surface::Surface;
 use multistart::trajectories::TrajectorySpec;
 
@@ -145,15 +146,19 @@ impl CriticalArgs {
     }
 }
 
-/// What `sweep --param` varies: a run's own setting, or a parameter of
-/// an optimizer (any name `--help` lists as a flag, such as beta or rho).
+/// What `sweep --param` varies: a run's own setting, a choice (the
+/// optimizer, the surface), or a parameter of an optimizer (any name
+/// `--help` lists as a flag, such as beta or rho).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SweepParam {
     Lr,
     Steps,
     Tol,
+    Seed,
+    Optimizer,
+    Surface,
     /// An optimizer's parameter, by the name its flag has.
-    Optimizer(&'static str),
+    OptimizerParam(&'static str),
 }
 
 impl SweepParam {
@@ -163,19 +168,23 @@ impl SweepParam {
             SweepParam::Lr => "lr",
             SweepParam::Steps => "steps",
             SweepParam::Tol => "tol",
-            SweepParam::Optimizer(name) => name,
+            SweepParam::Seed => "seed",
+            SweepParam::Optimizer => "optimizer",
+            SweepParam::Surface => "surface",
+            SweepParam::OptimizerParam(name) => name,
         }
     }
 
     fn all() -> Vec<SweepParam> {
-        let own = [SweepParam::Lr, SweepParam::Steps, SweepParam::Tol];
-        own.into_iter().chain(optim::param_names().into_iter().map(SweepParam::Optimizer)).collect()
+        use SweepParam as P;
+        let own = [P::Lr, P::Steps, P::Tol, P::Seed, P::Optimizer, P::Surface];
+        own.into_iter().chain(optim::param_names().into_iter().map(SweepParam::OptimizerParam)).collect()
     }
 
     /// `--param`'s parser: any case, the valid names listed on error.
     fn parser() -> impl clap::builder::TypedValueParser<Value = SweepParam> {
-        let names: Vec<&'static str> = SweepParam::all().iter().map(|p| p.name()).collect();
         use clap::builder::TypedValueParser;
+        let names: Vec<&'static str> = SweepParam::all().iter().map(|p| p.name()).collect();
         clap::builder::PossibleValuesParser::new(names).map(|name: String| {
             *SweepParam::all()
                 .iter()
@@ -210,7 +219,7 @@ pub struct SweepArgs {
 
 impl SweepArgs {
     /// One validated configuration per value, from the same starts.
-    pub fn into_configs(self) -> Result<Vec<(f64, RunConfig)>> {
+    pub fn into_configs(self) -> Result<Vec<(SweepValue, RunConfig)>> {
         if self.run.csv_basins.is_some() || self.run.csv_endpoints.is_some() || self.run.trajectories.is_some() {
             return Err(input(
                 "sweep writes --json, --csv and --png; --csv-basins, --csv-endpoints and --trajectories belong to single runs",
@@ -219,41 +228,106 @@ impl SweepArgs {
         if self.run.shard.is_some() {
             return Err(input("sweep runs every walker for each value: --shard is for plain runs and merge"));
         }
+        if self.param == SweepParam::Surface && self.run.surface.expr.is_some() {
+            return Err(input("--param surface varies the built-in surface; --expr gives one of your own"));
+        }
         let (png, csv) = (self.png, self.csv);
-        let mut base = self.run.into_config()?;
+        let run_args = self.run.clone();
+        // An optimizer sweep gives each optimizer the flags it uses, below.
+        let mut run = self.run;
+        let given = std::mem::take(&mut run.optimizer_params.0);
+        if self.param != SweepParam::Optimizer {
+            run.optimizer_params.0 = given.clone();
+        }
+        let mut base = run.into_config()?;
         base.outputs.png = png;
         base.outputs.csv_basins = csv;
         multistart::output::check_named(
             &[("--json", &base.outputs.json), ("--csv", &base.outputs.csv_basins), ("--png", &base.outputs.png)],
             &base.outputs.inputs,
         )?;
-        config::parse_values(&self.values, self.log)?
-            .into_iter()
-            .map(|v| {
-                let mut c = base.clone();
-                let p = &mut c.problem;
-                match self.param {
-                    SweepParam::Lr => p.lr = v,
-                    SweepParam::Tol => p.tol = v,
-                    SweepParam::Optimizer(name) => {
-                        if !p.optimizer.spec().params.iter().any(|q| q.name == name || q.aliases.contains(&name)) {
-                            return Err(input(format!(
-                                "--param {name}: --optimizer {} does not use it",
-                                p.optimizer.name()
-                            )));
+        let values = self.values.iter().map(|v| v.trim().to_string());
+        let configs: Vec<(SweepValue, RunConfig)> = match self.param {
+            SweepParam::Optimizer => {
+                let mut used = vec![false; given.iter().count()];
+                let runs = values
+                    .map(|name| {
+                        let optimizer = Optimizer::from_name(&name).ok_or_else(|| {
+                            let names: Vec<&str> = Optimizer::ALL.iter().map(|o| o.name()).collect();
+                            input(format!("--values: unknown optimizer {name:?}: expected {}", names.join(", ")))
+                        })?;
+                        // Each optimizer takes the flags it uses.
+                        let mut c = base.clone();
+                        c.problem.optimizer = optimizer;
+                        c.problem.optimizer_params = OptimizerParams::new();
+                        for (k, (param, v)) in given.iter().enumerate() {
+                            if optimizer.spec().params.iter().any(|q| q.name == param || q.aliases.contains(&param)) {
+                                c.problem.optimizer_params.set(param, v)?;
+                                used[k] = true;
+                            }
                         }
-                        p.optimizer_params.set(name, v)?
-                    }
-                    SweepParam::Steps => {
-                        if !(v >= 1.0 && v.fract() == 0.0 && v <= u32::MAX as f64) {
-                            return Err(input(format!("--values: steps {v} is not a whole number of at least 1")));
-                        }
-                        p.steps = v as u32;
-                    }
+                        Ok((SweepValue::Name(optimizer.name().into()), c.validate()?))
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                if let Some(k) = used.iter().position(|u| !u) {
+                    let (param, v) = given.iter().nth(k).expect("a given parameter");
+                    return Err(input(format!(
+                        "--{param} {}: none of the optimizers swept uses it",
+                        multistart::error::number(v)
+                    )));
                 }
-                Ok((v, c.validate()?))
-            })
-            .collect()
+                runs
+            }
+            SweepParam::Surface => values
+                .map(|name| {
+                    let mut args = run_args.clone();
+                    args.surface.surface = Surface::from_name(&name).map_err(|e| input(format!("--values: {e}")))?;
+                    let mut c = args.into_config()?;
+                    c.outputs = base.outputs.clone();
+                    Ok((SweepValue::Name(c.problem.surface.name().into()), c.validate()?))
+                })
+                .collect::<Result<_>>()?,
+            SweepParam::Seed => values
+                .map(|text| {
+                    let seed = config::parse_count(&text).map_err(|e| input(format!("--values: seed {e}")))?;
+                    let mut c = base.clone();
+                    c.problem.seed = seed;
+                    Ok((SweepValue::Number(seed as f64), c.validate()?))
+                })
+                .collect::<Result<_>>()?,
+            _ => config::parse_values(&self.values, self.log)?
+                .into_iter()
+                .map(|v| {
+                    let mut c = base.clone();
+                    let p = &mut c.problem;
+                    match self.param {
+                        SweepParam::Lr => p.lr = v,
+                        SweepParam::Tol => p.tol = v,
+                        SweepParam::OptimizerParam(name) => {
+                            if !p.optimizer.spec().params.iter().any(|q| q.name == name || q.aliases.contains(&name)) {
+                                return Err(input(format!(
+                                    "--param {name}: --optimizer {} does not use it",
+                                    p.optimizer.name()
+                                )));
+                            }
+                            p.optimizer_params.set(name, v)?
+                        }
+                        SweepParam::Steps => {
+                            if !(v >= 1.0 && v.fract() == 0.0 && v <= u32::MAX as f64) {
+                                return Err(input(format!("--values: steps {v} is not a whole number of at least 1")));
+                            }
+                            p.steps = v as u32;
+                        }
+                        SweepParam::Seed | SweepParam::Optimizer | SweepParam::Surface => unreachable!("above"),
+                    }
+                    Ok((SweepValue::Number(v), c.validate()?))
+                })
+                .collect::<Result<_>>()?,
+        };
+        if self.log.is_some() && matches!(self.param, SweepParam::Seed | SweepParam::Optimizer | SweepParam::Surface) {
+            return Err(input(format!("--log spaces numbers; --param {} takes a list", self.param.name())));
+        }
+        Ok(configs)
     }
 }
 
@@ -307,7 +381,7 @@ impl BenchArgs {
 }
 
 /// `--surface NAME` or `--expr FORMULA`, and `--dim`.
-#[derive(Debug, Args)]
+#[derive(Clone, Debug, Args)]
 pub struct SurfaceArgs {
     /// Built-in surface (see `multistart surfaces`).
     #[arg(long, default_value = "peaks", value_parser = Surface::from_name, conflicts_with = "expr")]
@@ -345,7 +419,7 @@ pub enum StartsKind {
     Grid,
 }
 
-#[derive(Debug, Args)]
+#[derive(Clone, Debug, Args)]
 pub struct RunArgs {
     #[command(flatten)]
     pub surface: SurfaceArgs,

@@ -7,16 +7,16 @@ use crate::config::RunConfig;
 use multistart::error::Result;
 use multistart::output::Batch;
 use multistart::report::export::{self, Csv, Json};
-use multistart::report::{SweepReport, plot};
+use multistart::report::{SweepReport, SweepValue, plot};
 
 use super::run::execute;
 use super::*;
 
 /// `multistart sweep`: the same starts for each value; a share table.
-pub fn sweep(param: &str, runs: &[(f64, RunConfig)], started: Instant) -> Result<Completion> {
+pub fn sweep(param: &str, runs: &[(SweepValue, RunConfig)], started: Instant) -> Result<Completion> {
     let first_run = &runs[0].1;
     let mut engine = engine_for(first_run)?;
-    let values = runs.iter().map(|(v, _)| *v).collect();
+    let values = runs.iter().map(|(v, _)| v.clone()).collect();
     let mut sweep = SweepReport::new(param, values, &first_run.problem, engine.device());
     for (k, (value, config)) in runs.iter().enumerate() {
         // A signal stops the sweep after the current chunk: the values not
@@ -28,11 +28,15 @@ pub fn sweep(param: &str, runs: &[(f64, RunConfig)], started: Instant) -> Result
         if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
             eprint!("\rsweep: {param} = {value} ({}/{})", k + 1, runs.len());
         }
+        // The GPU's kernel is built for one surface.
+        if param == "surface" && k > 0 {
+            engine = engine_for(config)?;
+        }
         // Each value's run writes no files of its own: the sweep's are below.
         let mut one_value = config.clone();
         one_value.outputs = Default::default();
         let done = execute(&one_value, engine.as_mut(), started, false, &mut Batch::new())?;
-        sweep.push(*value, done.report, done.outcome.summary);
+        sweep.push(value.clone(), done.report, done.outcome.summary);
     }
     if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         eprint!("\r\x1b[2K");
