@@ -13,6 +13,7 @@ use crate::engine::cpu::{CpuEngine, cpu_model};
 use crate::engine::gpu::{AdapterChoice, GpuContext, GpuEngine};
 use crate::engine::simd::InstructionSet;
 use crate::error::{Error, Result, input};
+use crate::optim::{Optimizer, OptimizerParams};
 use crate::output::check_named;
 use crate::problem::{Precision, Problem};
 use crate::report::export::{Exporter, Markdown, Tabular};
@@ -24,6 +25,14 @@ use crate::surface::Surface;
 pub struct BenchConfig {
     /// The surface descended.
     pub surface: Surface,
+    /// The update rule, and the parameters it is given (the rest at their
+    /// defaults).
+    pub optimizer: Optimizer,
+    /// See `optimizer`.
+    pub optimizer_params: OptimizerParams,
+    /// CPU threads for the CPU engines (and the basin-free descent);
+    /// `None`: one per core, as runs use.
+    pub threads: Option<usize>,
     /// The walker counts of the sweep, each from 1 to 2^40.
     pub walkers: Vec<u64>,
     /// Steps per walker, every one run (tol 0).
@@ -59,6 +68,11 @@ impl BenchConfig {
         if self.runs == 0 {
             return Err(input("--runs 0: expected at least 1 timed run"));
         }
+        if self.threads == Some(0) {
+            return Err(input("--threads 0: expected at least 1 thread"));
+        }
+        // The problem's own checks, on the smallest size.
+        config(&self, 1, Precision::F32).validate()?;
         if !(self.max_seconds.is_finite() && self.max_seconds > 0.0) {
             return Err(input(format!("--max-seconds {}: expected a finite number above 0", self.max_seconds)));
         }
@@ -102,6 +116,14 @@ pub struct Row {
     pub median_s: f64,
     /// Fastest timed run, seconds, by `timer`.
     pub min_s: f64,
+    /// Mean of the timed runs, seconds, by `timer`.
+    pub mean_s: f64,
+    /// Their sample standard deviation, seconds (0 for one run): the
+    /// spread that tells a ratio from noise.
+    pub stddev_s: f64,
+    /// Every timed run, seconds, by `timer`, in the order run (as
+    /// hyperfine's `times`).
+    pub times_s: Vec<f64>,
     /// walkers x steps / median_s.
     pub walker_steps_per_s: f64,
     /// What timed the row: "gpu-timestamps" (the kernel's dispatches, by
@@ -128,6 +150,12 @@ pub struct BenchReport {
     pub version: &'static str,
     /// The surface's name.
     pub surface: &'static str,
+    /// The surface as the header shows it ("peaks", "expr x^2 + y^2").
+    pub surface_text: String,
+    /// The update rule timed.
+    pub optimizer: Optimizer,
+    /// Its parameters, every one by name.
+    pub optimizer_params: OptimizerParams,
     /// The machine they were measured on.
     pub machine: Machine,
     /// How descent time was measured.
@@ -182,6 +210,18 @@ struct Timed {
 /// Times every backend this machine has at each walker count of `b`
 /// (the GPU skipped with a note where none is found).
 pub fn run(b: &BenchConfig) -> Result<BenchReport> {
+    match b.threads {
+        Some(n) => rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build()
+            .map_err(|e| input(format!("--threads {n}: {e}")))?
+            .install(|| run_here(b)),
+        None => run_here(b),
+    }
+}
+
+/// `run` on the current rayon pool.
+fn run_here(b: &BenchConfig) -> Result<BenchReport> {
     let progress = Progress(std::io::stderr().is_terminal());
     let mut notes = Vec::new();
     let t = Instant::now();
@@ -197,10 +237,13 @@ pub fn run(b: &BenchConfig) -> Result<BenchReport> {
     let device_s = t.elapsed().as_secs_f64();
     let mut fixed = None;
     let best = InstructionSet::best();
+    // The fast engine runs plain descent on 2-D surfaces; the rest is the
+    // scalar engine's, which no instruction set changes.
+    let fast = crate::engine::simd::handles(&config(b, 1, Precision::F32));
     let mut machine = Machine {
         cpu: cpu_model(),
         threads: rayon::current_num_threads(),
-        instruction_set: best.name(),
+        instruction_set: if fast { best.name() } else { "scalar" },
         adapter: None,
         api: None,
     };
@@ -224,7 +267,7 @@ pub fn run(b: &BenchConfig) -> Result<BenchReport> {
         precision: Precision::F32,
         set: Some(best),
     });
-    for set in InstructionSet::ALL.into_iter().rev().filter(|s| s.available() && *s != best) {
+    for set in InstructionSet::ALL.into_iter().rev().filter(|s| fast && s.available() && *s != best) {
         let name = match set {
             InstructionSet::Portable => "cpu-f32-portable",
             InstructionSet::Avx2 => "cpu-f32-avx2",
@@ -283,13 +326,22 @@ pub fn run(b: &BenchConfig) -> Result<BenchReport> {
                     device_times.extend(device);
                 }
             }
-            host_times.sort_by(f64::total_cmp);
-            device_times.sort_by(f64::total_cmp);
-            let (timer, times) = if device_times.len() == host_times.len() {
-                ("gpu-timestamps", &device_times)
+            let (timer, in_order) = if device_times.len() == host_times.len() {
+                ("gpu-timestamps", device_times.clone())
             } else {
-                ("host-clock", &host_times)
+                ("host-clock", host_times.clone())
             };
+            let n = in_order.len() as f64;
+            let mean_s = in_order.iter().sum::<f64>() / n;
+            let stddev_s = if in_order.len() > 1 {
+                (in_order.iter().map(|t| (t - mean_s).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
+            } else {
+                0.0
+            };
+            host_times.sort_by(f64::total_cmp);
+            let mut sorted = in_order.clone();
+            sorted.sort_by(f64::total_cmp);
+            let times = &sorted;
             let median_s = median(times);
             let host_median_s = median(&host_times);
             throughput = Some(work / host_median_s);
@@ -301,6 +353,9 @@ pub fn run(b: &BenchConfig) -> Result<BenchReport> {
                 runs: b.runs,
                 median_s,
                 min_s: times[0],
+                mean_s,
+                stddev_s,
+                times_s: in_order,
                 walker_steps_per_s: work / median_s,
                 timer,
                 host_median_s,
@@ -326,6 +381,9 @@ pub fn run(b: &BenchConfig) -> Result<BenchReport> {
     Ok(BenchReport {
         version: env!("CARGO_PKG_VERSION"),
         surface: b.surface.name(),
+        surface_text: b.surface.describe(),
+        optimizer: b.optimizer,
+        optimizer_params: b.optimizer.resolved(&b.optimizer_params),
         machine,
         timer: timer.to_string(),
         fixed_costs: fixed,
@@ -336,7 +394,15 @@ pub fn run(b: &BenchConfig) -> Result<BenchReport> {
 }
 
 fn config(b: &BenchConfig, walkers: u64, precision: Precision) -> Problem {
-    Problem { walkers, steps: b.steps, tol: 0.0, precision, ..Problem::new(b.surface.clone()) }
+    Problem {
+        walkers,
+        steps: b.steps,
+        tol: 0.0,
+        precision,
+        optimizer: b.optimizer,
+        optimizer_params: b.optimizer_params.clone(),
+        ..Problem::new(b.surface.clone())
+    }
 }
 
 fn median(sorted: &[f64]) -> f64 {
@@ -349,10 +415,21 @@ pub fn markdown(r: &BenchReport) -> String {
     let mut s = String::new();
     let m = &r.machine;
     s += &format!(
-        "peaks descent, {} steps per walker, every step run (tol 0); median and min of the timed runs after one warm-up.\n\n",
+        "{} descent, optimizer {}, {} steps per walker, every step run (tol 0); median, min and mean ± σ of the \
+         timed runs after one warm-up.\n\n",
+        r.surface_text,
+        match r.optimizer.describe(&r.optimizer_params).as_str() {
+            "" => r.optimizer.name().to_string(),
+            params => format!("{} ({params})", r.optimizer.name()),
+        },
         r.rows.first().map_or(0, |row| row.steps)
     );
-    s += &format!("- CPU: {}, {} threads, fast engine on {}", m.cpu, m.threads, m.instruction_set);
+    s += &match m.instruction_set {
+        "scalar" => {
+            format!("- CPU: {}, {} threads, scalar engine (the fast one runs plain descent in 2-D)", m.cpu, m.threads)
+        }
+        set => format!("- CPU: {}, {} threads, fast engine on {set}", m.cpu, m.threads),
+    };
     let mut narrower: Vec<&str> = r.rows.iter().map(|row| row.backend).filter(|b| b.starts_with("cpu-f32-")).collect();
     narrower.dedup();
     if !narrower.is_empty() {
@@ -370,15 +447,17 @@ pub fn markdown(r: &BenchReport) -> String {
             f.device_s, f.pipeline_s, f.first_dispatch_s
         );
     }
-    s += "\n| backend | walkers | median (s) | min (s) | walker-steps/s | timer | host median (s) |\n\
-          |---|---:|---:|---:|---:|---|---:|\n";
+    s += "\n| backend | walkers | median (s) | min (s) | mean ± σ (s) | walker-steps/s | timer | host median (s) |\n\
+          |---|---:|---:|---:|---:|---:|---|---:|\n";
     for row in &r.rows {
         s += &format!(
-            "| {} | {} | {:.4} | {:.4} | {:.3e} | {} | {:.4} |\n",
+            "| {} | {} | {:.4} | {:.4} | {:.4} ± {:.4} | {:.3e} | {} | {:.4} |\n",
             row.backend,
             thousands(row.walkers),
             row.median_s,
             row.min_s,
+            row.mean_s,
+            row.stddev_s,
             row.walker_steps_per_s,
             row.timer,
             row.host_median_s
@@ -401,7 +480,39 @@ pub fn markdown(r: &BenchReport) -> String {
 
 impl Tabular for BenchReport {
     fn write_rows(&self, out: &mut csv::Writer<&mut dyn Write>) -> csv::Result<()> {
-        self.rows.iter().try_for_each(|row| out.serialize(row))
+        // Every field but the list of times (the JSON has it), which a CSV
+        // cell cannot hold.
+        #[derive(Serialize)]
+        struct CsvRow<'a> {
+            backend: &'a str,
+            instruction_set: Option<&'a str>,
+            walkers: u64,
+            steps: u32,
+            runs: u32,
+            median_s: f64,
+            min_s: f64,
+            mean_s: f64,
+            stddev_s: f64,
+            walker_steps_per_s: f64,
+            timer: &'a str,
+            host_median_s: f64,
+        }
+        self.rows.iter().try_for_each(|r| {
+            out.serialize(CsvRow {
+                backend: r.backend,
+                instruction_set: r.instruction_set,
+                walkers: r.walkers,
+                steps: r.steps,
+                runs: r.runs,
+                median_s: r.median_s,
+                min_s: r.min_s,
+                mean_s: r.mean_s,
+                stddev_s: r.stddev_s,
+                walker_steps_per_s: r.walker_steps_per_s,
+                timer: r.timer,
+                host_median_s: r.host_median_s,
+            })
+        })
     }
 }
 

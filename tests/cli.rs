@@ -399,7 +399,9 @@ fn bench_json_has_rows_per_size_and_backend_and_the_ratios() {
         md.to_str().unwrap(),
     ]);
     assert!(
-        text.contains("| backend | walkers | median (s) | min (s) | walker-steps/s | timer | host median (s) |"),
+        text.contains(
+            "| backend | walkers | median (s) | min (s) | mean ± σ (s) | walker-steps/s | timer | host median (s) |"
+        ),
         "{text}"
     );
     let j: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
@@ -441,6 +443,14 @@ fn bench_json_has_rows_per_size_and_backend_and_the_ratios() {
             row["walker_steps_per_s"].as_f64().unwrap(),
         );
         assert!(min > 0.0 && min <= median);
+        // Every timed run, in order, with their mean and spread.
+        let times: Vec<f64> = row["times_s"].as_array().unwrap().iter().map(|t| t.as_f64().unwrap()).collect();
+        assert_eq!(times.len(), 2);
+        let mean = row["mean_s"].as_f64().unwrap();
+        assert!((mean - 0.5 * (times[0] + times[1])).abs() <= 1e-12 * mean);
+        let sd = row["stddev_s"].as_f64().unwrap();
+        assert!((sd - (times[0] - times[1]).abs() / 2f64.sqrt()).abs() <= 1e-9 * mean.max(sd));
+        assert_eq!(times.iter().copied().fold(f64::MAX, f64::min), min);
         let walkers = row["walkers"].as_f64().unwrap();
         assert!((rate - walkers * 50.0 / median).abs() <= 1e-6 * rate);
         // GPU rows by the GPU's timestamps where it has them (lavapipe does):
@@ -708,4 +718,28 @@ fn moving_walkers_are_diagnosed_by_what_more_steps_would_do() {
             .any(|w| w.contains("% of walkers were oscillating around a minimum whose 2/lambda_max is below lr 0.07")),
         "{fast:?}"
     );
+}
+
+/// bench times any surface, formula and optimizer, on as many threads as asked.
+#[test]
+fn bench_takes_the_surface_the_optimizer_and_the_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("b.json");
+    let args = ["bench", "--walkers", "500", "--steps", "20", "--runs", "1", "--threads", "1"];
+    let text = stdout_of(
+        &[
+            &args[..],
+            &["--expr", "x^2 + y^2", "--optimizer", "momentum", "--beta", "0.5", "--json", path.to_str().unwrap()],
+        ]
+        .concat(),
+    );
+    assert!(text.starts_with("expr x^2 + y^2 descent, optimizer momentum (beta 0.5), 20 steps per walker"), "{text}");
+    assert!(text.contains("1 threads, scalar engine"), "{text}");
+    let j: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(j["machine"]["threads"], 1);
+    assert_eq!(j["optimizer"], "momentum");
+    assert_eq!(j["optimizer_params"], serde_json::json!({"beta": 0.5}));
+    assert!(!j["rows"].as_array().unwrap().iter().any(|r| r["backend"] == "cpu-f32-portable"));
+    let text = stdout_of(&[&args[..], &["--surface", "himmelblau"]].concat());
+    assert!(text.starts_with("himmelblau descent, optimizer gd,") && text.contains("fast engine on"), "{text}");
 }

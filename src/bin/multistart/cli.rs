@@ -351,6 +351,18 @@ pub struct BenchArgs {
     /// GPU adapter whose name contains this text.
     #[arg(long, value_name = "TEXT")]
     pub adapter: Option<String>,
+    /// The surface to descend (any 2-D one runs on the fast CPU engine).
+    #[command(flatten)]
+    pub surface: SurfaceArgs,
+    /// The update rule timed (plain gradient descent runs on the fast CPU engine).
+    #[arg(long, value_enum, ignore_case = true, default_value_t = Optimizer::Gd)]
+    pub optimizer: Optimizer,
+    /// The optimizer's parameters.
+    #[command(flatten)]
+    pub optimizer_params: OptimizerFlags,
+    /// CPU threads for the CPU engines [default: one per core].
+    #[arg(long, value_parser = config::parse_steps, value_name = "N")]
+    pub threads: Option<u32>,
     /// Write the results as JSON.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
@@ -365,7 +377,10 @@ pub struct BenchArgs {
 impl BenchArgs {
     pub fn into_config(self) -> Result<multistart::bench::BenchConfig> {
         multistart::bench::BenchConfig {
-            surface: Surface::Peaks,
+            surface: self.surface.surface()?,
+            optimizer: self.optimizer,
+            optimizer_params: self.optimizer_params.0,
+            threads: self.threads.map(|n| n as usize),
             walkers: self.walkers,
             steps: self.steps,
             runs: self.runs,
