@@ -200,7 +200,7 @@ macro_rules! traced_unary {
 }
 
 impl<const FTZ: bool> Real for Traced<FTZ> {
-    fn splat(v: f64) -> Self {
+    fn splat(self, v: f64) -> Self {
         traced(v as f32)
     }
     fn mul_add(self, a: Self, b: Self) -> Self {
@@ -259,7 +259,7 @@ impl std::ops::Neg for Noisy {
 }
 
 impl Real for Noisy {
-    fn splat(v: f64) -> Noisy {
+    fn splat(self, v: f64) -> Noisy {
         Noisy(v as f32 as f64)
     }
     fn mul_add(self, a: Noisy, b: Noisy) -> Noisy {
@@ -303,7 +303,7 @@ impl Real for Noisy {
 /// f and grad f at `p` in `T`, and whether the arithmetic met inf or NaN.
 fn cpu_at<T: Real>(formula: &Formula, p: &[T]) -> (T, Vec<T>, bool) {
     ARITHMETIC_MET_INF_OR_NAN.set(false);
-    let mut g = vec![T::splat(0.0); formula.dim()];
+    let mut g = vec![p[0].splat(0.0); formula.dim()];
     let f = formula.value(p);
     formula.gradient(p, &mut g);
     (f, g, ARITHMETIC_MET_INF_OR_NAN.get())

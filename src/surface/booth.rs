@@ -23,17 +23,21 @@ impl HandWritten for Booth {
     #[inline(always)]
     fn value<T: Real>(p: [T; 2]) -> T {
         let (x, y) = (p[0], p[1]);
-        let a = x + T::splat(2.0) * y - T::splat(7.0);
-        let b = T::splat(2.0) * x + y - T::splat(5.0);
+        // Constants in the arithmetic of x (lanes carry their CPU token).
+        let c = |v: f64| x.splat(v);
+        let a = x + c(2.0) * y - c(7.0);
+        let b = c(2.0) * x + y - c(5.0);
         a * a + b * b
     }
 
     #[inline(always)]
     fn gradient<T: Real>(p: [T; 2]) -> [T; 2] {
         let (x, y) = (p[0], p[1]);
-        let a = x + T::splat(2.0) * y - T::splat(7.0);
-        let b = T::splat(2.0) * x + y - T::splat(5.0);
-        [T::splat(2.0) * a + T::splat(4.0) * b, T::splat(4.0) * a + T::splat(2.0) * b]
+        // Constants in the arithmetic of x (lanes carry their CPU token).
+        let c = |v: f64| x.splat(v);
+        let a = x + c(2.0) * y - c(7.0);
+        let b = c(2.0) * x + y - c(5.0);
+        [c(2.0) * a + c(4.0) * b, c(4.0) * a + c(2.0) * b]
     }
 
     /// Constant: f is quadratic. Eigenvalues 2 and 18, so the default

@@ -28,20 +28,24 @@ impl HandWritten for Camel {
     #[inline(always)]
     fn value<T: Real>(p: [T; 2]) -> T {
         let (x, y) = (p[0], p[1]);
+        // Constants in the arithmetic of x (lanes carry their CPU token).
+        let c = |v: f64| x.splat(v);
         let x2 = x * x;
         let y2 = y * y;
-        (T::splat(4.0) - T::splat(2.1) * x2 + x2 * x2 * T::splat(1.0 / 3.0)) * x2
+        (c(4.0) - c(2.1) * x2 + x2 * x2 * c(1.0 / 3.0)) * x2
             + x * y
-            + (T::splat(-4.0) + T::splat(4.0) * y2) * y2
+            + (c(-4.0) + c(4.0) * y2) * y2
     }
 
     #[inline(always)]
     fn gradient<T: Real>(p: [T; 2]) -> [T; 2] {
         let (x, y) = (p[0], p[1]);
+        // Constants in the arithmetic of x (lanes carry their CPU token).
+        let c = |v: f64| x.splat(v);
         let x2 = x * x;
         let y2 = y * y;
-        let gx = T::splat(8.0) * x - T::splat(8.4) * x2 * x + T::splat(2.0) * x2 * x2 * x + y;
-        let gy = x - T::splat(8.0) * y + T::splat(16.0) * y2 * y;
+        let gx = c(8.0) * x - c(8.4) * x2 * x + c(2.0) * x2 * x2 * x + y;
+        let gy = x - c(8.0) * y + c(16.0) * y2 * y;
         [gx, gy]
     }
 

@@ -25,17 +25,21 @@ impl HandWritten for Himmelblau {
     #[inline(always)]
     fn value<T: Real>(p: [T; 2]) -> T {
         let (x, y) = (p[0], p[1]);
-        let a = x * x + y - T::splat(11.0);
-        let b = x + y * y - T::splat(7.0);
+        // Constants in the arithmetic of x (lanes carry their CPU token).
+        let c = |v: f64| x.splat(v);
+        let a = x * x + y - c(11.0);
+        let b = x + y * y - c(7.0);
         a * a + b * b
     }
 
     #[inline(always)]
     fn gradient<T: Real>(p: [T; 2]) -> [T; 2] {
         let (x, y) = (p[0], p[1]);
-        let a = x * x + y - T::splat(11.0);
-        let b = x + y * y - T::splat(7.0);
-        [T::splat(4.0) * x * a + T::splat(2.0) * b, T::splat(2.0) * a + T::splat(4.0) * y * b]
+        // Constants in the arithmetic of x (lanes carry their CPU token).
+        let c = |v: f64| x.splat(v);
+        let a = x * x + y - c(11.0);
+        let b = x + y * y - c(7.0);
+        [c(4.0) * x * a + c(2.0) * b, c(2.0) * a + c(4.0) * y * b]
     }
 
     fn hessian(p: [f64; 2]) -> [[f64; 2]; 2] {

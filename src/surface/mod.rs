@@ -469,7 +469,7 @@ impl Surface {
     #[inline(always)]
     pub fn gradient2<T: Real>(&self, p: [T; 2]) -> [T; 2] {
         self.visit_hand_written(Gradient(p)).unwrap_or_else(|| {
-            let mut g = [T::splat(0.0); 2];
+            let mut g = [p[0].splat(0.0); 2];
             self.formula_twin().gradient(&p, &mut g);
             g
         })
@@ -628,8 +628,10 @@ pub fn solve(h: &[f64], g: &[f64], n: usize) -> Option<Vec<f64>> {
 pub trait Real:
     Copy + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Self> + Div<Output = Self> + Neg<Output = Self>
 {
-    /// A constant, rounded to this type.
-    fn splat(v: f64) -> Self;
+    /// The constant `v`, rounded to this type, in the representation of
+    /// `self` (whose value it ignores): the fast engine's lanes take their
+    /// CPU-feature token from `self`, so no constant exists without one.
+    fn splat(self, v: f64) -> Self;
     /// self * a + b, fused into one rounding where that is cheap (the fast
     /// engine's lanes on CPUs with FMA), and as written elsewhere: WGSL's
     /// `fma` promises no more. The f32 and f64 scalars do not fuse, so the
@@ -664,7 +666,7 @@ macro_rules! real_for_float {
     ($t:ty) => {
         impl Real for $t {
             #[inline(always)]
-            fn splat(v: f64) -> Self {
+            fn splat(self, v: f64) -> Self {
                 v as $t
             }
             #[inline(always)]

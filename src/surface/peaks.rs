@@ -33,16 +33,18 @@ impl HandWritten for Peaks {
     #[inline(always)]
     fn value<T: Real>(p: [T; 2]) -> T {
         let (x, y) = (p[0], p[1]);
+        // Constants in the arithmetic of x (lanes carry their CPU token).
+        let c = |v: f64| x.splat(v);
         let x2 = x * x;
         let y2 = y * y;
-        let a = T::splat(1.0) - x;
-        let yp = y + T::splat(1.0);
-        let xp = x + T::splat(1.0);
+        let a = c(1.0) - x;
+        let yp = y + c(1.0);
+        let xp = x + c(1.0);
         let e1 = (-x2 - yp * yp).exp();
         let e2 = (-x2 - y2).exp();
         let e3 = (-xp * xp - y2).exp();
-        let q = T::splat(0.2) * x - x2 * x - y2 * y2 * y;
-        T::splat(3.0) * a * a * e1 - T::splat(10.0) * q * e2 - T::splat(1.0 / 3.0) * e3
+        let q = c(0.2) * x - x2 * x - y2 * y2 * y;
+        c(3.0) * a * a * e1 - c(10.0) * q * e2 - c(1.0 / 3.0) * e3
     }
 
     /// The hot loop of every peaks run: 68 lane operations with the three
@@ -52,7 +54,8 @@ impl HandWritten for Peaks {
     #[inline(always)]
     fn gradient<T: Real>(p: [T; 2]) -> [T; 2] {
         let (x, y) = (p[0], p[1]);
-        let c = T::splat;
+        // Constants in the arithmetic of x (lanes carry their CPU token).
+        let c = |v: f64| x.splat(v);
         let x2 = x * x;
         let y2 = y * y;
         let b = x - c(1.0);

@@ -5,9 +5,9 @@
 //! Safety: each `Narrow` and `NarrowMask` holds an `Avx2Fma`, which only
 //! `Avx2Fma::detect` makes, on a CPU with AVX2 and FMA; the constructors
 //! want one, and every other value is computed from values that hold
-//! one. So wherever a method runs, the CPU has the intrinsics below (the
-//! exception, `Real::splat`, says why it is sound). The methods inline
-//! into `super::run_on_avx2`, which enables the features.
+//! one (`Real::splat` too: it takes the token of the value it is called
+//! on). So wherever a method runs, the CPU has the intrinsics below. The
+//! methods inline into `super::run_on_avx2`, which enables the features.
 
 use std::arch::x86_64::*;
 use std::ops::{Add, BitAnd, Div, Mul, Neg, Not, Sub};
@@ -185,17 +185,11 @@ impl Vector<LANES> for Narrow {
 }
 
 impl Real for Narrow {
-    /// The one constructor without a token: `Real` (the surfaces'
-    /// arithmetic, in `crate::surface`) has no place for one. Its callers
-    /// are the surfaces, generic over `Real`, which see a `Narrow` only in
-    /// the point that `run_blocks` hands them, built from a token; the
-    /// engine's own code calls `constant`. Until `Real` takes a token or
-    /// derives constants from a value, that rests on module privacy, not
-    /// on proof, so the debug build checks the CPU here.
+    /// A constant with `self`'s token: the surfaces make theirs from a
+    /// lane value, so this too needs the proof.
     #[inline(always)]
-    fn splat(v: f64) -> Self {
-        debug_assert!(Avx2Fma::detect().is_some(), "a Narrow on a CPU without AVX2 and FMA");
-        Narrow::constant(Avx2Fma(()), v)
+    fn splat(self, v: f64) -> Self {
+        Narrow::constant(self.1, v)
     }
     #[inline(always)]
     fn mul_add(self, a: Self, b: Self) -> Self {

@@ -7,9 +7,9 @@
 //! Safety: each `Wide` and `WideMask` holds an `Avx512F`, which only
 //! `Avx512F::detect` makes, on a CPU with AVX-512F; the constructors want
 //! one, and every other value is computed from values that hold one. So
-//! wherever a method runs, the CPU has the intrinsics below (the
-//! exception, `Real::splat`, is `Narrow`'s). The methods inline into
-//! `super::run_on_avx512`, which enables the feature.
+//! wherever a method runs, the CPU has the intrinsics below (`Real::splat`
+//! included: it takes the token of the value it is called on). The
+//! methods inline into `super::run_on_avx512`, which enables the feature.
 
 use std::arch::x86_64::*;
 use std::ops::{Add, BitAnd, Div, Mul, Neg, Not, Sub};
@@ -181,11 +181,10 @@ impl Vector<WIDE> for Wide {
 }
 
 impl Real for Wide {
-    /// The one constructor without a token: see `Narrow`'s `splat`.
+    /// A constant with `self`'s token (see `Narrow`'s `splat`).
     #[inline(always)]
-    fn splat(v: f64) -> Self {
-        debug_assert!(Avx512F::detect().is_some(), "a Wide on a CPU without AVX-512F");
-        Wide::constant(Avx512F(()), v)
+    fn splat(self, v: f64) -> Self {
+        Wide::constant(self.1, v)
     }
     #[inline(always)]
     fn mul_add(self, a: Self, b: Self) -> Self {

@@ -19,8 +19,8 @@ pub const LANES: usize = 8;
 /// constructors (`constant`, `from_array`, the mask's `from_fn`) take one;
 /// every other operation builds its result from operands and passes their
 /// token on. So a value proves that the check passed, and its methods,
-/// which run the instructions, are safe to call. `Real::splat`, which has
-/// no place for a token, is the one exception: see `Narrow`'s.
+/// which run the instructions, are safe to call. `Real::splat` makes its
+/// constant from a value, with that value's token.
 pub trait Vector<const N: usize>: Real {
     /// The proof that the CPU has the instructions: zero-sized, `()` for
     /// `Lanes`, which any CPU runs.
@@ -234,7 +234,7 @@ pub(super) use real_by_lanes;
 
 impl Real for Lanes {
     #[inline(always)]
-    fn splat(v: f64) -> Self {
+    fn splat(self, v: f64) -> Self {
         Lanes::constant((), v)
     }
     #[inline(always)]

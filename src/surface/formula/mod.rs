@@ -170,7 +170,7 @@ impl Formula {
     /// f at `p` (p.len() == dim).
     #[inline]
     pub fn value<T: Real>(&self, p: &[T]) -> T {
-        let mut f = [T::splat(0.0)];
+        let mut f = [p[0].splat(0.0)];
         self.value_program.run(p, &mut f);
         f[0]
     }

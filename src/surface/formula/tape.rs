@@ -39,11 +39,13 @@ impl Program {
     /// programs up to `STACK` long (no allocation per step).
     #[inline]
     pub(super) fn run<T: Real>(&self, p: &[T], out: &mut [T]) {
+        // Constants in the arithmetic of p (lanes carry their CPU token).
+        let zero = p[0].splat(0.0);
         match self.ops.len() {
-            0..=64 => self.run_in(&mut [T::splat(0.0); 64], p, out),
-            65..=128 => self.run_in(&mut [T::splat(0.0); 128], p, out),
-            129..=256 => self.run_in(&mut [T::splat(0.0); 256], p, out),
-            n => self.run_in(&mut vec![T::splat(0.0); n], p, out),
+            0..=64 => self.run_in(&mut [zero; 64], p, out),
+            65..=128 => self.run_in(&mut [zero; 128], p, out),
+            129..=256 => self.run_in(&mut [zero; 256], p, out),
+            n => self.run_in(&mut vec![zero; n], p, out),
         }
     }
 
@@ -52,7 +54,7 @@ impl Program {
     fn run_in<T: Real>(&self, r: &mut [T], p: &[T], out: &mut [T]) {
         for (k, op) in self.ops.iter().enumerate() {
             r[k] = match *op {
-                Node::Const(bits) => T::splat(f64::from_bits(bits)),
+                Node::Const(bits) => p[0].splat(f64::from_bits(bits)),
                 Node::Var(j) => p[j],
                 Node::Neg(a) => -r[a],
                 Node::Add(a, b) => r[a] + r[b],
