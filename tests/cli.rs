@@ -218,7 +218,7 @@ fn bad_input_exits_2_with_one_line_and_no_file() {
         (vec!["--surface".into(), "banana".into()], "banana"),
         (vec!["--expr".into(), "x^2 +* y".into()], "column 6: expected a number"),
         (vec!["--expr".into(), "sin(x".into()], "column 6: expected \")\""),
-        (vec!["--expr".into(), "x + z".into()], "unknown name \"z\""),
+        (vec!["--expr".into(), "x + w".into()], "unknown name \"w\""),
         (vec!["--expr".into(), "x^2".into(), "--surface".into(), "camel".into()], "cannot be used with"),
         (vec!["--surface".into(), "camel".into(), "--dim".into(), "3".into()], "camel is 2-D only"),
         (vec!["--surface".into(), "rastrigin".into(), "--dim".into(), "0".into()], "--dim 0"),

@@ -99,7 +99,7 @@ pub struct LibraryRow {
     pub name: &'static str,
     /// One line about the surface.
     pub summary: &'static str,
-    /// The formula in `dim` variables (x, y or x1..xD).
+    /// The formula in `dim` variables (x, y, z or x1..xD).
     pub formula: fn(dim: usize) -> String,
     /// The dimensions it takes: `--dim` applies where that is more than one.
     pub dims: RangeInclusive<usize>,
@@ -344,7 +344,7 @@ impl Surface {
         }
     }
 
-    /// A surface from a formula in x, y or x1..xD.
+    /// A surface from a formula in x, y, z or x1..xD.
     pub fn formula(text: &str) -> Result<Surface, formula::ParseError> {
         Ok(Surface::Formula(Arc::new(Formula::parse(text, None)?)))
     }

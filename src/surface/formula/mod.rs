@@ -94,7 +94,7 @@ impl PartialEq for Formula {
 }
 
 impl Formula {
-    /// Parses `source` in variables x, y (2-D) or x1..xD. `dim` asks for at
+    /// Parses `source` in variables x, y (2-D), z (3-D) or x1..xD. `dim` asks for at
     /// least that many variables (a formula may ignore some).
     pub fn parse(source: &str, dim: Option<usize>) -> Result<Formula, ParseError> {
         let mut graph = Graph::default();

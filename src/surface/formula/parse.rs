@@ -3,21 +3,26 @@
 use super::graph::{Func, Graph, Id, Node};
 use super::{MAX_DEPTH, MAX_GRAPH_NODES, MAX_VARIABLES, ParseError, too_large_message};
 
+/// The letters that name variables 0, 1 and 2: x and y make a formula 2-D,
+/// z 3-D (x1, x2, ... name any of `MAX_VARIABLES`).
+const PLAIN_NAMES: [&str; 3] = ["x", "y", "z"];
+
 /// Which variable names a formula used.
 #[derive(Default)]
 pub(super) struct Variables {
-    /// x or y seen (the 2-D names).
-    plain: bool,
+    /// 1 + the highest of x, y, z seen (0 for none).
+    plain: usize,
     /// Highest k of an xk seen.
     indexed: usize,
 }
 
 impl Variables {
     pub(super) fn dim(&self) -> usize {
-        self.indexed
+        self.indexed.max(self.plain)
     }
+    /// x alone is still 2-D (the plane's names come as a pair); z is 3-D.
     pub(super) fn implied_min(&self) -> usize {
-        if self.plain { 2 } else { 1 }
+        if self.plain > 0 { self.plain.max(2) } else { 1 }
     }
 }
 
@@ -25,7 +30,7 @@ impl Variables {
 ///   sum     = product (("+" | "-") product)*
 ///   product = unary (("*" | "/") unary)*
 ///   unary   = ("-" | "+")* power
-///   power   = atom ("^" unary)?          (right-associative; -x^2 = -(x^2))
+///   power   = atom (("^" | "**") unary)? (right-associative; -x^2 = -(x^2))
 ///   atom    = number | name | name "(" sum ")" | "(" sum ")"
 /// It recurses only into "(", a function's argument and an exponent, at
 /// most `MAX_DEPTH` deep; and stops once the graph holds `MAX_GRAPH_NODES`.
@@ -79,8 +84,8 @@ impl<'a> Parser<'a> {
         if self.at < self.chars.len() {
             return Err(self.expected("an operator (+ - * / ^) or the end"));
         }
-        if self.vars.plain && self.vars.indexed > 0 {
-            return Err(ParseError { column: 1, message: "use x, y or x1, x2, ..., not both".into() });
+        if self.vars.plain > 0 && self.vars.indexed > 0 {
+            return Err(ParseError { column: 1, message: "use x, y, z or x1, x2, ..., not both".into() });
         }
         Ok((root, self.vars))
     }
@@ -167,9 +172,21 @@ impl<'a> Parser<'a> {
         self.checked(a)
     }
 
+    /// Consumes `**` (after spaces) if it is next: Python's power, as sympy
+    /// and numpy print formulas. The two stars must touch, as in Python.
+    fn eat_double_star(&mut self) -> bool {
+        self.skip_space();
+        if self.chars.get(self.at..self.at + 2) == Some(&['*', '*'][..]) {
+            self.at += 2;
+            true
+        } else {
+            false
+        }
+    }
+
     fn power(&mut self) -> Result<Id, ParseError> {
         let base = self.atom()?;
-        if self.eat('^') {
+        if self.eat('^') || self.eat_double_star() {
             let exponent = self.nested(self.at - 1, Self::unary)?;
             let id = self.graph.power(base, exponent);
             return self.checked(id);
@@ -255,9 +272,10 @@ impl<'a> Parser<'a> {
         match name.as_str() {
             "pi" => Ok(self.graph.constant(std::f64::consts::PI)),
             "e" => Ok(self.graph.constant(std::f64::consts::E)),
-            "x" | "y" => {
-                self.vars.plain = true;
-                Ok(var(self, (name == "y") as usize))
+            _ if PLAIN_NAMES.contains(&name.as_str()) => {
+                let k = PLAIN_NAMES.iter().position(|n| *n == name).expect("a plain name");
+                self.vars.plain = self.vars.plain.max(k + 1);
+                Ok(var(self, k))
             }
             _ => match name.strip_prefix('x').and_then(|k| k.parse::<usize>().ok()) {
                 Some(k) if (1..=MAX_VARIABLES).contains(&k) && !name[1..].starts_with('0') => {
@@ -268,7 +286,7 @@ impl<'a> Parser<'a> {
                     self.at = start;
                     let functions: Vec<&str> = Func::NAMED.iter().map(|(n, _)| *n).collect();
                     Err(self.error(format!(
-                        "unknown name {}: expected x, y, x1..x{MAX_VARIABLES}, pi, e or a function ({})",
+                        "unknown name {}: expected x, y, z, x1..x{MAX_VARIABLES}, pi, e or a function ({})",
                         crate::error::quote(&name),
                         functions.join(", ")
                     )))
@@ -300,15 +318,32 @@ mod tests {
     }
 
     #[test]
+    fn double_star_is_a_power_as_in_python() {
+        for (stars, caret) in [
+            ("x**2", "x^2"),
+            ("-x**2", "-x^2"),
+            ("2**3**2", "2^3^2"),
+            ("x**-2", "x^-2"),
+            ("2*x**3*y", "2*x^3*y"),
+            ("(x + 1)**y ** 0.5", "(x + 1)^y ^ 0.5"),
+        ] {
+            assert_eq!(f(stars, &[1.5, 2.0]), f(caret, &[1.5, 2.0]), "{stars}");
+        }
+        // Apart, the stars are a product missing its right side.
+        assert!(Formula::parse("x * * 2", None).is_err());
+    }
+
+    #[test]
     fn errors_name_the_column_and_what_was_expected() {
         let err = |text: &str| Formula::parse(text, None).unwrap_err().to_string();
         assert_eq!(err("x +* y"), "column 4: expected a number, a variable, a function or \"(\", found \"*\"");
         assert_eq!(err("(x + y"), "column 7: expected \")\", found the end");
         assert_eq!(err("x y"), "column 3: expected an operator (+ - * / ^) or the end, found \"y\"");
         assert_eq!(err("sin x"), "column 5: expected \"(\" after sin, found \"x\"");
-        assert!(err("z + 1").starts_with("column 1: unknown name \"z\""));
+        assert!(err("w + 1").starts_with("column 1: unknown name \"w\""));
         assert_eq!(err("   "), "column 4: expected a formula, found nothing");
         assert!(err("x + x1").contains("not both"));
+        assert_eq!(err("z + x2"), "column 1: use x, y, z or x1, x2, ..., not both");
         assert!(err("log(0)").contains("constant part"));
         // Found by `cargo fuzz run formula`: 10^111 is finite in f64 only,
         // and the kernel said `inf.0`.
@@ -340,5 +375,10 @@ mod tests {
         assert_eq!(Formula::parse("x^2", None).unwrap().dim(), 2);
         assert_eq!(Formula::parse("x1^2 + x3", None).unwrap().dim(), 3);
         assert_eq!(Formula::parse("x1^2", Some(5)).unwrap().dim(), 5);
+        // z is the third variable: a formula using it is 3-D.
+        let f = Formula::parse("x + 10*y + 100*z", None).unwrap();
+        assert_eq!((f.dim(), f.value(&[1.0, 2.0, 3.0])), (3, 321.0));
+        assert_eq!(Formula::parse("z^2", None).unwrap().dim(), 3);
+        assert_eq!(Formula::parse("y", None).unwrap().dim(), 2);
     }
 }
