@@ -660,11 +660,54 @@ pub trait Real:
     fn signum(self) -> Self;
     /// self^e.
     fn powf(self, e: Self) -> Self;
+    /// The arctangent.
+    fn atan(self) -> Self;
+    /// The hyperbolic sine.
+    fn sinh(self) -> Self;
+    /// The hyperbolic cosine.
+    fn cosh(self) -> Self;
+    /// The arcsine (NaN outside [-1, 1]).
+    fn asin(self) -> Self;
+    /// The arccosine (NaN outside [-1, 1]).
+    fn acos(self) -> Self;
+    /// The base-2 logarithm.
+    fn log2(self) -> Self;
+    /// The base-10 logarithm.
+    fn log10(self) -> Self;
+    /// The angle of the point (x, self): `atan2(y, x)` with self as y.
+    fn atan2(self, x: Self) -> Self;
+    /// The lesser of the two, the other if one is NaN (Rust's `min`, C's
+    /// `fmin`; named apart from the SIMD lanes' own `min`, their clamps).
+    fn fmin(self, other: Self) -> Self;
+    /// The greater of the two, the other if one is NaN (Rust's `max`).
+    fn fmax(self, other: Self) -> Self;
 }
 
 macro_rules! real_for_float {
     ($t:ty) => {
+        real_for_float!($t; atan, sinh, cosh, asin, acos, log2, log10);
+    };
+    // `same`: the methods that are the float's own of the same name.
+    ($t:ty; $($same:ident),*) => {
         impl Real for $t {
+            $(
+                #[inline(always)]
+                fn $same(self) -> Self {
+                    <$t>::$same(self)
+                }
+            )*
+            #[inline(always)]
+            fn atan2(self, x: Self) -> Self {
+                <$t>::atan2(self, x)
+            }
+            #[inline(always)]
+            fn fmin(self, other: Self) -> Self {
+                <$t>::min(self, other)
+            }
+            #[inline(always)]
+            fn fmax(self, other: Self) -> Self {
+                <$t>::max(self, other)
+            }
             #[inline(always)]
             fn splat(v: f64) -> Self {
                 v as $t

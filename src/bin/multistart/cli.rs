@@ -312,8 +312,9 @@ pub struct SurfaceArgs {
     /// Built-in surface (see `multistart surfaces`).
     #[arg(long, default_value = "peaks", value_parser = Surface::from_name, conflicts_with = "expr")]
     pub surface: Surface,
-    /// Your own surface: a formula in x and y (or x1..xD) with + - * / ^, pi, e,
-    /// exp, log, sqrt, abs, sin, cos, tan, tanh, such as "x^2 + 3*sin(y)".
+    /// Your own surface: a formula in x and y (z for 3-D, or x1..xD) with + - * / ^ (or **),
+    /// pi, e, exp, exp2, log, log2, log10, sqrt, abs, sin, cos, tan, asin, acos, atan, sinh,
+    /// cosh, tanh, atan2(y, x), min(a, b), max(a, b), pow(a, b), such as "x^2 + 3*sin(y)".
     #[arg(long, value_name = "FORMULA", allow_hyphen_values = true)]
     pub expr: Option<String>,
     /// Dimensions, for rosenbrock, rastrigin, ackley and formulas in x1..xD [default: 2, or the formula's].

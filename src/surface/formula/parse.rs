@@ -1,6 +1,6 @@
 //! The tokenizer and recursive-descent parser: formula text into the graph.
 
-use super::graph::{Func, Graph, Id, Node};
+use super::graph::{Func, Func2, Graph, Id, Node};
 use super::{MAX_DEPTH, MAX_GRAPH_NODES, MAX_VARIABLES, ParseError, too_large_message};
 
 /// The letters that name variables 0, 1 and 2: x and y make a formula 2-D,
@@ -31,7 +31,8 @@ impl Variables {
 ///   product = unary (("*" | "/") unary)*
 ///   unary   = ("-" | "+")* power
 ///   power   = atom (("^" | "**") unary)? (right-associative; -x^2 = -(x^2))
-///   atom    = number | name | name "(" sum ")" | "(" sum ")"
+///   atom    = number | name | name "(" sum ")" | name "(" sum "," sum ")"
+///           | "(" sum ")"
 /// It recurses only into "(", a function's argument and an exponent, at
 /// most `MAX_DEPTH` deep; and stops once the graph holds `MAX_GRAPH_NODES`.
 pub(super) struct Parser<'a> {
@@ -255,17 +256,18 @@ impl<'a> Parser<'a> {
         }
         let name: String = self.chars[start..self.at].iter().collect();
         if let Some(&(_, f)) = Func::NAMED.iter().find(|(n, _)| *n == name) {
-            if !self.eat('(') {
-                return Err(self.expected(&format!("\"(\" after {name}")));
-            }
-            let arg = self.nested(start, |p| {
-                let arg = p.sum()?;
-                if !p.eat(')') {
-                    return Err(p.expected("\")\""));
-                }
-                Ok(arg)
-            })?;
+            let [arg] = self.arguments(start, &name)?;
             let id = self.graph.call(f, arg);
+            return self.checked(id);
+        }
+        // pow(a, b) is a^b exactly: the same power node.
+        let two = Func2::NAMED.iter().find(|(n, _)| *n == name).map(|&(_, f)| Some(f));
+        if let Some(f) = two.or((name == "pow").then_some(None)) {
+            let [a, b] = self.arguments(start, &name)?;
+            let id = match f {
+                Some(f) => self.graph.call2(f, a, b),
+                None => self.graph.power(a, b),
+            };
             return self.checked(id);
         }
         let var = |p: &mut Self, k: usize| p.graph.add(Node::Var(k));
@@ -284,7 +286,12 @@ impl<'a> Parser<'a> {
                 }
                 _ => {
                     self.at = start;
-                    let functions: Vec<&str> = Func::NAMED.iter().map(|(n, _)| *n).collect();
+                    let functions: Vec<&str> = Func::NAMED
+                        .iter()
+                        .map(|(n, _)| *n)
+                        .chain(Func2::NAMED.iter().map(|(n, _)| *n))
+                        .chain(["pow"])
+                        .collect();
                     Err(self.error(format!(
                         "unknown name {}: expected x, y, z, x1..x{MAX_VARIABLES}, pi, e or a function ({})",
                         crate::error::quote(&name),
@@ -293,6 +300,36 @@ impl<'a> Parser<'a> {
                 }
             },
         }
+    }
+}
+
+impl Parser<'_> {
+    /// The N comma-separated arguments of the function `name` (which began
+    /// at column `start`), "(" to ")"; a wrong count is named as such.
+    fn arguments<const N: usize>(&mut self, start: usize, name: &str) -> Result<[Id; N], ParseError> {
+        if !self.eat('(') {
+            return Err(self.expected(&format!("\"(\" after {name}")));
+        }
+        let takes = if N == 1 { "one argument".to_string() } else { format!("{N} arguments") };
+        self.nested(start, |p| {
+            let mut args = [0; N];
+            for (k, arg) in args.iter_mut().enumerate() {
+                *arg = p.sum()?;
+                let last = k + 1 == N;
+                if !last && !p.eat(',') {
+                    return Err(p.expected(&format!("\",\" ({name} takes {takes})")));
+                }
+            }
+            if !p.eat(')') {
+                let what = if p.chars.get(p.at) == Some(&',') {
+                    format!("\")\" ({name} takes {takes})")
+                } else {
+                    "\")\"".to_string()
+                };
+                return Err(p.expected(&what));
+            }
+            Ok(args)
+        })
     }
 }
 
@@ -315,6 +352,24 @@ mod tests {
         assert_eq!(f("(x+1)^2", &[-3.0, 0.0]), 4.0);
         assert!((f("pi + e", &[0.0, 0.0]) - 5.859874482048838).abs() < 1e-15);
         assert_eq!(f("1.5e2 + .5", &[0.0, 0.0]), 150.5);
+    }
+
+    #[test]
+    fn functions_of_two_arguments() {
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-12 * (1.0 + b.abs());
+        assert!(close(f("atan2(y, x)", &[-1.0, 1.0]), (1.0f64).atan2(-1.0)));
+        assert_eq!(f("min(x, y) + 10*max(x, y)", &[3.0, -2.0]), 28.0);
+        assert_eq!(f("pow(x, y)", &[2.0, 3.0]), 8.0);
+        assert_eq!(f("pow(x + 1, -2)", &[1.0, 0.0]), 0.25);
+        assert_eq!(f("max(pow(2, 3), min(1, 2))", &[0.0, 0.0]), 8.0);
+        // NaN loses, as in Rust's min and max.
+        assert_eq!(f("min(log(x), y) + max(y, sqrt(x))", &[-1.0, 2.0]), 4.0);
+        let err = |text: &str| Formula::parse(text, None).unwrap_err().to_string();
+        assert_eq!(err("atan2(y)"), "column 8: expected \",\" (atan2 takes 2 arguments), found \")\"");
+        assert_eq!(err("sin(x, y)"), "column 6: expected \")\" (sin takes one argument), found \",\"");
+        assert_eq!(err("min(x, y, 1)"), "column 9: expected \")\" (min takes 2 arguments), found \",\"");
+        assert_eq!(err("max(x, )"), "column 8: expected a number, a variable, a function or \"(\", found \")\"");
+        assert!(err("foo(x)").contains("atan2, min, max, pow"), "{}", err("foo(x)"));
     }
 
     #[test]
