@@ -39,12 +39,22 @@ impl SweepReport {
     /// A sweep of `param` over `values` of `first` (the problem of the first
     /// value) on `device`, with no run yet.
     pub fn new(param: &str, values: Vec<f64>, first: &Problem, device: &DeviceInfo) -> Self {
+        // A formula's swept parameter is shown as the name it is, not as
+        // the first value.
+        let surface = match (first.surface.expr(), first.surface.params()) {
+            (Some(text), Some(params)) if params.contains_key(param) => {
+                let mut rest = params.clone();
+                rest.remove(param);
+                format!("expr {text}{}", crate::surface::formula::describe_params(&rest))
+            }
+            _ => first.surface.describe(),
+        };
         let header = format!(
             "sweep of {param} over {} values: {} {} walkers from the same starts, {} on {}, optimizer {}, {}",
             values.len(),
             thousands(first.walkers),
             first.starts.describe(),
-            first.surface.describe(),
+            surface,
             region_text(&first.region.as_array()),
             first.optimizer.name(),
             device.describe()

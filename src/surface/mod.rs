@@ -322,7 +322,9 @@ impl Surface {
                 Ok(Surface::library(row, dim))
             }
             Surface::Formula(f) if dim > f.dim() && dim <= MAX_DIM => {
-                Formula::parse(f.source(), Some(dim)).map(|f| Surface::Formula(Arc::new(f))).map_err(|e| e.to_string())
+                Formula::parse_with(f.source(), Some(dim), f.params())
+                    .map(|f| Surface::Formula(Arc::new(f)))
+                    .map_err(|e| e.to_string())
             }
             Surface::Formula(f) => {
                 Err(format!("--dim {dim}: the formula uses {} variables; expected {} to {MAX_DIM}", f.dim(), f.dim()))
@@ -346,7 +348,37 @@ impl Surface {
 
     /// A surface from a formula in x, y, z or x1..xD.
     pub fn formula(text: &str) -> Result<Surface, formula::ParseError> {
-        Ok(Surface::Formula(Arc::new(Formula::parse(text, None)?)))
+        Surface::formula_with(text, &formula::Params::new())
+    }
+
+    /// A surface from a formula with named parameters (`--set a=2`).
+    pub fn formula_with(text: &str, params: &formula::Params) -> Result<Surface, formula::ParseError> {
+        Ok(Surface::Formula(Arc::new(Formula::parse_with(text, None, params)?)))
+    }
+
+    /// The same formula, in as many variables, with the parameter `name`
+    /// set to `value` (what `sweep --param NAME` runs). Err: why not.
+    pub fn with_param(&self, name: &str, value: f64) -> Result<Surface, String> {
+        let Surface::Formula(f) = self else {
+            return Err(format!("{} has no parameter {name}: parameters belong to --expr formulas", self.describe()));
+        };
+        if !f.params().contains_key(name) {
+            return Err(format!("the formula has no parameter {name} (--set {name}=VALUE names one)"));
+        }
+        let mut params = f.params().clone();
+        params.insert(name.to_string(), value);
+        Formula::parse_with(f.source(), Some(f.dim()), &params)
+            .map(|f| Surface::Formula(Arc::new(f)))
+            .map_err(|e| e.to_string())
+    }
+
+    /// The formula's named parameters, for `--expr` surfaces (empty
+    /// without `--set`).
+    pub fn params(&self) -> Option<&formula::Params> {
+        match self {
+            Surface::Formula(f) => Some(f.params()),
+            _ => None,
+        }
     }
 
     /// The hand-written surface's constants and f64 functions.
@@ -388,10 +420,11 @@ impl Surface {
         }
     }
 
-    /// "peaks", "rastrigin (5-D)", or "expr x^2 + y^2": for headers and legends.
+    /// "peaks", "rastrigin (5-D)", "expr x^2 + y^2", or "expr x^2 - a*y
+    /// with a = 2": for headers and legends.
     pub fn describe(&self) -> String {
         match (self.expr(), self.dim()) {
-            (Some(text), _) => format!("expr {text}"),
+            (Some(text), _) => format!("expr {text}{}", formula::describe_params(self.params().expect("a formula"))),
             (None, 2) => self.name().to_string(),
             (None, d) => format!("{} ({d}-D)", self.name()),
         }

@@ -145,25 +145,29 @@ impl CriticalArgs {
     }
 }
 
-/// What `sweep --param` varies: a run's own setting, or a parameter of
-/// an optimizer (any name `--help` lists as a flag, such as beta or rho).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What `sweep --param` varies: a run's own setting, a parameter of an
+/// optimizer (any name `--help` lists as a flag, such as beta or rho), or
+/// a named parameter of the formula (`--expr "x^4 - a*x^2" --param a`).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SweepParam {
     Lr,
     Steps,
     Tol,
     /// An optimizer's parameter, by the name its flag has.
     Optimizer(&'static str),
+    /// A name of the `--expr` formula, which `--set` may also give.
+    Formula(String),
 }
 
 impl SweepParam {
     /// The name `--param` takes (and the sweep's JSON stores).
-    pub fn name(self) -> &'static str {
+    pub fn name(&self) -> &str {
         match self {
             SweepParam::Lr => "lr",
             SweepParam::Steps => "steps",
             SweepParam::Tol => "tol",
             SweepParam::Optimizer(name) => name,
+            SweepParam::Formula(name) => name,
         }
     }
 
@@ -172,23 +176,32 @@ impl SweepParam {
         own.into_iter().chain(optim::param_names().into_iter().map(SweepParam::Optimizer)).collect()
     }
 
-    /// `--param`'s parser: any case, the valid names listed on error.
-    fn parser() -> impl clap::builder::TypedValueParser<Value = SweepParam> {
-        let names: Vec<&'static str> = SweepParam::all().iter().map(|p| p.name()).collect();
-        use clap::builder::TypedValueParser;
-        clap::builder::PossibleValuesParser::new(names).map(|name: String| {
-            *SweepParam::all()
-                .iter()
-                .find(|p| p.name().eq_ignore_ascii_case(&name))
-                .expect("one of the possible values")
-        })
+    /// `--param`'s parser: the run's and optimizers' names in any case;
+    /// any other name is the formula's (checked against it in
+    /// `into_configs`, where the formula is known).
+    fn parse(text: &str) -> Result<SweepParam, String> {
+        if let Some(p) = SweepParam::all().into_iter().find(|p| p.name().eq_ignore_ascii_case(text)) {
+            return Ok(p);
+        }
+        if text.chars().next().is_some_and(char::is_alphabetic) && text.chars().all(|c| c.is_alphanumeric() || c == '_')
+        {
+            return Ok(SweepParam::Formula(text.to_string()));
+        }
+        let all = SweepParam::all();
+        let names: Vec<&str> = all.iter().map(|p| p.name()).collect();
+        Err(format!(
+            "{} is not one of {}, nor a name of the formula",
+            multistart::error::quoted(text),
+            names.join(", ")
+        ))
     }
 }
 
 #[derive(Debug, Args)]
 pub struct SweepArgs {
-    /// The parameter to vary: lr, steps, tol, or a parameter of the optimizer.
-    #[arg(long, value_parser = SweepParam::parser(), ignore_case = true)]
+    /// The parameter to vary: lr, steps, tol, a parameter of the optimizer, or a
+    /// named parameter of the --expr formula (--set gives its value elsewhere).
+    #[arg(long, value_parser = SweepParam::parse)]
     pub param: SweepParam,
     /// Its values, comma-separated: numbers, A:B:STEP (both ends included),
     /// or A..B with --log N (N values spaced evenly in log).
@@ -220,22 +233,37 @@ impl SweepArgs {
             return Err(input("sweep runs every walker for each value: --shard is for plain runs and merge"));
         }
         let (png, csv) = (self.png, self.csv);
-        let mut base = self.run.into_config()?;
+        let values = config::parse_values(&self.values, self.log)?;
+        let mut run = self.run;
+        if let SweepParam::Formula(name) = &self.param {
+            if run.surface.expr.is_none() {
+                return Err(input(format!(
+                    "--param {}: not lr, steps, tol or an optimizer's parameter; a formula's parameter needs --expr",
+                    multistart::error::quoted(name)
+                )));
+            }
+            // The swept name needs no --set: the first value stands in
+            // while the base run is checked.
+            if !run.surface.set.iter().any(|(n, _)| n == name) {
+                run.surface.set.push((name.clone(), values[0]));
+            }
+        }
+        let mut base = run.into_config()?;
         base.outputs.png = png;
         base.outputs.csv_basins = csv;
         multistart::output::check_named(
             &[("--json", &base.outputs.json), ("--csv", &base.outputs.csv_basins), ("--png", &base.outputs.png)],
             &base.outputs.inputs,
         )?;
-        config::parse_values(&self.values, self.log)?
+        values
             .into_iter()
             .map(|v| {
                 let mut c = base.clone();
                 let p = &mut c.problem;
-                match self.param {
+                match &self.param {
                     SweepParam::Lr => p.lr = v,
                     SweepParam::Tol => p.tol = v,
-                    SweepParam::Optimizer(name) => {
+                    &SweepParam::Optimizer(name) => {
                         if !p.optimizer.spec().params.iter().any(|q| q.name == name || q.aliases.contains(&name)) {
                             return Err(input(format!(
                                 "--param {name}: --optimizer {} does not use it",
@@ -243,6 +271,9 @@ impl SweepArgs {
                             )));
                         }
                         p.optimizer_params.set(name, v)?
+                    }
+                    SweepParam::Formula(name) => {
+                        p.surface = p.surface.with_param(name, v).map_err(|e| input(format!("--param {name}: {e}")))?
                     }
                     SweepParam::Steps => {
                         if !(v >= 1.0 && v.fract() == 0.0 && v <= u32::MAX as f64) {
@@ -317,6 +348,11 @@ pub struct SurfaceArgs {
     /// cosh, tanh, atan2(y, x), min(a, b), max(a, b), pow(a, b), such as "x^2 + 3*sin(y)".
     #[arg(long, value_name = "FORMULA", allow_hyphen_values = true)]
     pub expr: Option<String>,
+    /// A value for a name of the formula that is not a variable, a constant or a
+    /// function: --set a=2 (repeat it, or a=2,b=3).
+    #[arg(long, value_name = "NAME=VALUE", value_delimiter = ',', value_parser = config::parse_assignment,
+          requires = "expr", allow_hyphen_values = true)]
+    pub set: Vec<(String, f64)>,
     /// Dimensions, for rosenbrock, rastrigin, ackley and formulas in x1..xD [default: 2, or the formula's].
     #[arg(long, value_name = "D")]
     pub dim: Option<usize>,
@@ -327,7 +363,14 @@ impl SurfaceArgs {
     pub fn surface(&self) -> Result<Surface> {
         let surface = match &self.expr {
             Some(text) => {
-                Surface::formula(text).map_err(|e| input(format!("--expr {}: {e}", multistart::error::quoted(text))))?
+                let mut params = multistart::surface::formula::Params::new();
+                for (name, value) in &self.set {
+                    if params.insert(name.clone(), *value).is_some() {
+                        return Err(input(format!("--set {}: given twice", multistart::error::quoted(name))));
+                    }
+                }
+                Surface::formula_with(text, &params)
+                    .map_err(|e| input(format!("--expr {}: {e}", multistart::error::quoted(text))))?
             }
             None => self.surface.clone(),
         };

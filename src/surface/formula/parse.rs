@@ -1,7 +1,7 @@
 //! The tokenizer and recursive-descent parser: formula text into the graph.
 
 use super::graph::{Func, Func2, Graph, Id, Node};
-use super::{MAX_DEPTH, MAX_GRAPH_NODES, MAX_VARIABLES, ParseError, too_large_message};
+use super::{MAX_DEPTH, MAX_GRAPH_NODES, MAX_VARIABLES, Params, ParseError, too_large_message};
 
 /// The letters that name variables 0, 1 and 2: x and y make a formula 2-D,
 /// z 3-D (x1, x2, ... name any of `MAX_VARIABLES`).
@@ -41,11 +41,32 @@ pub(super) struct Parser<'a> {
     graph: &'a mut Graph,
     vars: Variables,
     depth: usize,
+    params: &'a Params,
+    /// The parameters the formula named.
+    used: std::collections::BTreeSet<&'a str>,
+}
+
+/// Whether `name` is one the language gives a meaning (a variable, a
+/// constant or a function), so not free for a parameter.
+fn reserved(name: &str) -> bool {
+    PLAIN_NAMES.contains(&name)
+        || ["pi", "e", "pow"].contains(&name)
+        || Func::NAMED.iter().any(|(n, _)| *n == name)
+        || Func2::NAMED.iter().any(|(n, _)| *n == name)
+        || name.strip_prefix('x').is_some_and(|k| !k.is_empty() && k.chars().all(|c| c.is_ascii_digit()))
 }
 
 impl<'a> Parser<'a> {
-    pub(super) fn new(source: &str, graph: &'a mut Graph) -> Self {
-        Parser { chars: source.chars().collect(), at: 0, graph, vars: Variables::default(), depth: 0 }
+    pub(super) fn new(source: &str, graph: &'a mut Graph, params: &'a Params) -> Self {
+        Parser {
+            chars: source.chars().collect(),
+            at: 0,
+            graph,
+            vars: Variables::default(),
+            depth: 0,
+            params,
+            used: Default::default(),
+        }
     }
 
     /// Runs `inner` one nesting level down (the "(", function or "^" at
@@ -76,6 +97,23 @@ impl<'a> Parser<'a> {
     }
 
     pub(super) fn parse(mut self) -> Result<(Id, Variables), ParseError> {
+        let whole = |message: String| ParseError { column: 1, message };
+        for name in self.params.keys() {
+            let word = name.chars().next().is_some_and(char::is_alphabetic)
+                && name.chars().all(|c| c.is_alphanumeric() || c == '_');
+            if !word {
+                return Err(whole(format!(
+                    "--set {}: a parameter's name is a letter then letters, digits or _",
+                    crate::error::quoted(name)
+                )));
+            }
+            if reserved(name) {
+                return Err(whole(format!(
+                    "--set {}: {name} is a variable, a constant or a function of the formula language",
+                    crate::error::quoted(name)
+                )));
+            }
+        }
         self.skip_space();
         if self.at == self.chars.len() {
             return Err(self.error("expected a formula, found nothing"));
@@ -87,6 +125,9 @@ impl<'a> Parser<'a> {
         }
         if self.vars.plain > 0 && self.vars.indexed > 0 {
             return Err(ParseError { column: 1, message: "use x, y, z or x1, x2, ..., not both".into() });
+        }
+        if let Some(unused) = self.params.keys().find(|n| !self.used.contains(n.as_str())) {
+            return Err(whole(format!("--set {}: the formula has no {unused}", crate::error::quoted(unused))));
         }
         Ok((root, self.vars))
     }
@@ -284,6 +325,11 @@ impl<'a> Parser<'a> {
                     self.vars.indexed = self.vars.indexed.max(k);
                     Ok(var(self, k - 1))
                 }
+                _ if self.params.contains_key(&name) => {
+                    let (key, &value) = self.params.get_key_value(&name).expect("a parameter");
+                    self.used.insert(key.as_str());
+                    Ok(self.graph.constant(value))
+                }
                 _ => {
                     self.at = start;
                     let functions: Vec<&str> = Func::NAMED
@@ -293,7 +339,8 @@ impl<'a> Parser<'a> {
                         .chain(["pow"])
                         .collect();
                     Err(self.error(format!(
-                        "unknown name {}: expected x, y, z, x1..x{MAX_VARIABLES}, pi, e or a function ({})",
+                        "unknown name {}: expected x, y, z, x1..x{MAX_VARIABLES}, pi, e, a function ({}) \
+                         or a parameter given a value by --set NAME=VALUE",
                         crate::error::quote(&name),
                         functions.join(", ")
                     )))
@@ -352,6 +399,26 @@ mod tests {
         assert_eq!(f("(x+1)^2", &[-3.0, 0.0]), 4.0);
         assert!((f("pi + e", &[0.0, 0.0]) - 5.859874482048838).abs() < 1e-15);
         assert_eq!(f("1.5e2 + .5", &[0.0, 0.0]), 150.5);
+    }
+
+    #[test]
+    fn named_parameters_are_constants_given_by_set() {
+        use crate::surface::formula::Params;
+        let params = |pairs: &[(&str, f64)]| pairs.iter().map(|(n, v)| (n.to_string(), *v)).collect::<Params>();
+        let with = |text: &str, pairs: &[(&str, f64)]| Formula::parse_with(text, None, &params(pairs));
+        let f = with("x^4 - a*x^2 + b_2*y^2", &[("a", 2.0), ("b_2", 3.0)]).unwrap();
+        assert_eq!(f.value(&[2.0, 1.0]), 16.0 - 8.0 + 3.0);
+        let mut g = [0.0; 2];
+        f.gradient(&[2.0, 1.0], &mut g);
+        assert_eq!(g, [32.0 - 8.0, 6.0]);
+        assert_eq!(f.params(), &params(&[("a", 2.0), ("b_2", 3.0)]));
+        let err = |text: &str, pairs: &[(&str, f64)]| with(text, pairs).unwrap_err().to_string();
+        assert!(err("x^2 - a", &[]).contains("unknown name \"a\"") && err("x^2 - a", &[]).contains("--set"));
+        assert_eq!(err("x^2 - a", &[("a", 1.0), ("b", 2.0)]), "column 1: --set b: the formula has no b");
+        assert!(err("x^2", &[("x", 1.0)]).contains("is a variable, a constant or a function"));
+        assert!(err("x^2 + sin", &[("sin", 1.0)]).contains("is a variable, a constant or a function"));
+        assert!(err("x^2", &[("x3", 1.0)]).contains("is a variable"));
+        assert!(err("x^2", &[("2a", 1.0)]).contains("a letter then"));
     }
 
     #[test]
