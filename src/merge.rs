@@ -19,6 +19,7 @@ use crate::optim::{Optimizer, OptimizerParams};
 use crate::plan::Plan;
 use crate::problem::{Problem, Region, Starts};
 use crate::report::{ConfigJson, Report};
+use crate::surface::formula::Params;
 use crate::surface::{Kind, MAX_DIM, Surface};
 
 /// Largest shard report `merge` reads. A report holds each basin twice
@@ -83,6 +84,8 @@ struct StoredConfig {
     settle_tol: Option<f64>,
     #[serde(default)]
     expr: Option<String>,
+    #[serde(default)]
+    params: Params,
 }
 
 fn two() -> usize {
@@ -252,7 +255,7 @@ fn check_device(d: &DeviceJson) -> Keyed<()> {
 /// The surface the report names, in its `config.dim` dimensions.
 fn check_surface(r: &ShardReport) -> Keyed<Surface> {
     let surface = match (r.surface.as_str(), &r.config.expr) {
-        ("expr", Some(text)) => Surface::formula(text)
+        ("expr", Some(text)) => Surface::formula_with(text, &r.config.params)
             .map_err(|e| ("config.expr", format!("{}: {}", quoted(text), clip(&e.to_string()))))?,
         ("expr", None) => return Err(("config.expr", "missing: surface \"expr\" needs its formula".into())),
         (_, Some(_)) => {

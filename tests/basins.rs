@@ -211,6 +211,21 @@ fn peaks_typed_as_a_formula_gives_exactly_the_built_in_counts_in_f64() {
     assert_eq!(counts(&a).len(), 3);
 }
 
+/// Peaks as sympy prints it (`str()` of the course's expression, sympy
+/// 1.14: `**` for powers, its own order of terms), pasted as is, gives the
+/// built-in counts on the f64 CPU path.
+#[test]
+fn peaks_as_sympy_prints_it_gives_the_built_in_counts_in_f64() {
+    const SYMPY_PEAKS: &str = "3*(1 - x)**2*exp(-x**2 - (y + 1)**2) - (-10*x**3 + 2*x - 10*y**5)*exp(-x**2 - y**2) \
+                               - exp(-y**2 - (x + 1)**2)/3";
+    let built_in = Problem { walkers: 20_000, precision: Precision::F64, ..Problem::new(Surface::Peaks) };
+    let formula = Problem { surface: Surface::formula(SYMPY_PEAKS).unwrap(), ..built_in.clone() };
+    let (a, b) = (summary(&built_in.validate().unwrap()), summary(&formula.validate().unwrap()));
+    assert_eq!(counts(&a).len(), 3);
+    assert_eq!(counts(&a), counts(&b));
+    assert_eq!((a.moving, a.plateau, a.escaped, a.nonfinite), (b.moving, b.plateau, b.escaped, b.nonfinite));
+}
+
 mod common;
 
 /// The library's surfaces in D dimensions: Rastrigin on [-1.5, 1.5]^3 has

@@ -79,6 +79,40 @@ fn lr_above_the_stable_bound_says_why_the_global_minimum_is_empty() {
     assert!(text.contains("warning: lr 0.1 is at or above 2/lambda_max = 0.0663 of the global minimum"), "{text}");
 }
 
+/// `--set` gives a formula's named parameters their values: the header
+/// and the JSON show them, merge keeps them, and `sweep --param` varies one.
+#[test]
+fn set_names_a_formula_parameter_that_sweep_varies_and_merge_keeps() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let base = ["--expr", "x^4 - a*x^2 + y^2", "--set", "a=2", "--backend", "cpu", "--walkers", "2000"];
+    let text = stdout_of(&[&base[..], &["--json", &path("r.json")]].concat());
+    assert!(text.contains("expr x^4 - a*x^2 + y^2 with a = 2 on"), "{text}");
+    // a = 2: minima at x = +-1, f = -1.
+    assert!(text.contains("-1.000000   0.000000  -1.000000"), "{text}");
+    let read = |name: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(path(name)).unwrap()).unwrap()
+    };
+    assert_eq!(read("r.json")["config"]["params"], serde_json::json!({"a": 2.0}));
+    for k in 0..2 {
+        stdout_of(&[&base[..], &["--shard", &format!("{k}/2"), "--json", &path(&format!("s{k}.json"))]].concat());
+    }
+    stdout_of(&["merge", &path("s0.json"), &path("s1.json"), "--json", &path("m.json")]);
+    let (merged, single) = (read("m.json"), read("r.json"));
+    assert_eq!(merged["config"]["params"], serde_json::json!({"a": 2.0}));
+    assert_eq!(merged["basins"].as_array().unwrap().len(), single["basins"].as_array().unwrap().len());
+    // The swept name needs no --set; each run's report carries its value.
+    let sweep = ["sweep", "--expr", "x^4 - a*x^2 + y^2", "--param", "a", "--values", "-1,2", "--backend", "cpu"];
+    let text = stdout_of(&[&sweep[..], &["--walkers", "2000", "--json", &path("sw.json")]].concat());
+    assert!(text.contains("sweep of a over 2 values") && text.contains("expr x^4 - a*x^2 + y^2 on"), "{text}");
+    let runs = read("sw.json")["runs"].as_array().unwrap().clone();
+    let values: Vec<_> = runs.iter().map(|r| r["report"]["config"]["params"]["a"].as_f64().unwrap()).collect();
+    assert_eq!(values, [-1.0, 2.0]);
+    // a = -1: one minimum at the origin; a = 2: two, at x = +-1.
+    assert_eq!(runs[0]["report"]["basins"].as_array().unwrap().len(), 1);
+    assert_eq!(runs[1]["report"]["basins"].as_array().unwrap().len(), 2);
+}
+
 #[test]
 fn json_has_the_contract_keys() {
     let dir = tempfile::tempdir().unwrap();
@@ -218,7 +252,15 @@ fn bad_input_exits_2_with_one_line_and_no_file() {
         (vec!["--surface".into(), "banana".into()], "banana"),
         (vec!["--expr".into(), "x^2 +* y".into()], "column 6: expected a number"),
         (vec!["--expr".into(), "sin(x".into()], "column 6: expected \")\""),
-        (vec!["--expr".into(), "x + z".into()], "unknown name \"z\""),
+        (vec!["--expr".into(), "x + w".into()], "unknown name \"w\""),
+        (vec!["--expr".into(), "x^2 - a*y".into()], "given a value by --set NAME=VALUE"),
+        (vec!["--expr".into(), "x^2 - a*y".into(), "--set".into(), "a=1,b=2".into()], "--set b: the formula has no b"),
+        (
+            vec!["--expr".into(), "x^2 - a*y".into(), "--set".into(), "a=1".into(), "--set".into(), "a=2".into()],
+            "given twice",
+        ),
+        (vec!["--expr".into(), "x^2 - a*y".into(), "--set".into(), "a=inf".into()], "not a finite number"),
+        (vec!["--set".into(), "a=1".into()], "--expr"),
         (vec!["--expr".into(), "x^2".into(), "--surface".into(), "camel".into()], "cannot be used with"),
         (vec!["--surface".into(), "camel".into(), "--dim".into(), "3".into()], "camel is 2-D only"),
         (vec!["--surface".into(), "rastrigin".into(), "--dim".into(), "0".into()], "--dim 0"),

@@ -199,6 +199,14 @@ macro_rules! traced_unary {
     };
 }
 
+macro_rules! traced_binary_function {
+    ($($name:ident),*) => {
+        $(fn $name(self, e: Self) -> Self {
+            traced(<f32 as Real>::$name(traced::<FTZ>(self.0).0, traced::<FTZ>(e.0).0))
+        })*
+    };
+}
+
 impl<const FTZ: bool> Real for Traced<FTZ> {
     fn splat(self, v: f64) -> Self {
         traced(v as f32)
@@ -206,10 +214,8 @@ impl<const FTZ: bool> Real for Traced<FTZ> {
     fn mul_add(self, a: Self, b: Self) -> Self {
         self * a + b
     }
-    traced_unary!(exp, exp2, ln, sqrt, abs, sin, cos, tan, tanh, signum);
-    fn powf(self, e: Self) -> Self {
-        traced(traced::<FTZ>(self.0).0.powf(traced::<FTZ>(e.0).0))
-    }
+    traced_unary!(exp, exp2, ln, sqrt, abs, sin, cos, tan, tanh, signum, atan, sinh, cosh, asin, acos, log2, log10);
+    traced_binary_function!(powf, atan2, fmin, fmax);
 }
 
 /// f64 with every function's result moved by the GPU's error model (its
@@ -297,6 +303,38 @@ impl Real for Noisy {
     }
     fn powf(self, e: Noisy) -> Noisy {
         noisy(self.0.powf(e.0), 0.0, 1e-5)
+    }
+    // lavapipe's atan is up to 3.3e-6 off (2e-5 relative), and asin and
+    // acos are made of it.
+    fn atan(self) -> Noisy {
+        noisy(self.0.atan(), 4e-6, 2e-5)
+    }
+    fn sinh(self) -> Noisy {
+        noisy(self.0.sinh(), 4e-7, 2e-5)
+    }
+    fn cosh(self) -> Noisy {
+        noisy(self.0.cosh(), 4e-7, 2e-5)
+    }
+    fn asin(self) -> Noisy {
+        noisy(self.0.asin(), 1e-5, 2e-5)
+    }
+    fn acos(self) -> Noisy {
+        noisy(self.0.acos(), 1e-5, 2e-5)
+    }
+    fn log2(self) -> Noisy {
+        noisy(self.0.log2(), 4e-7, 1e-5)
+    }
+    fn log10(self) -> Noisy {
+        noisy(self.0.log10(), 4e-7, 1e-5)
+    }
+    fn atan2(self, x: Noisy) -> Noisy {
+        noisy(self.0.atan2(x.0), 4e-6, 2e-5)
+    }
+    fn fmin(self, other: Noisy) -> Noisy {
+        Noisy(self.0.min(other.0))
+    }
+    fn fmax(self, other: Noisy) -> Noisy {
+        Noisy(self.0.max(other.0))
     }
 }
 
@@ -449,6 +487,75 @@ fn powers_match_the_cpu_at_negative_bases_zero_and_beyond_64() {
     }
 }
 
+/// The functions added for formulas as people type them (atan, sinh, cosh,
+/// asin, acos, exp2, log2, log10, atan2, min, max, pow), at the inputs
+/// where WGSL's builtins are undefined and Rust's answers are not.
+#[test]
+fn more_functions_match_the_cpu_outside_their_domains() {
+    let Some(ctx) = common::gpu("more_functions_match_the_cpu_outside_their_domains") else { return };
+    let (inf, pi) = (f32::INFINITY, std::f32::consts::PI);
+    let cases: [(&str, [f32; 2], f32); 34] = [
+        ("asin(x)", [1.5, 0.0], f32::NAN),
+        ("asin(x)", [-1.0, 0.0], -pi / 2.0),
+        ("acos(x)", [-2.0, 0.0], f32::NAN),
+        ("acos(x)", [-1.0, 0.0], pi),
+        ("acos(x)", [inf, 0.0], f32::NAN),
+        ("atan(x)", [inf, 0.0], pi / 2.0),
+        ("atan(x)", [-inf, 0.0], -pi / 2.0),
+        ("sinh(x)", [100.0, 0.0], inf),
+        ("sinh(x)", [-100.0, 0.0], -inf),
+        ("sinh(x)", [89.0, 0.0], 89.0f32.sinh()),
+        ("sinh(x)", [-inf, 0.0], -inf),
+        ("cosh(x)", [-100.0, 0.0], inf),
+        ("cosh(x)", [-89.0, 0.0], 89.0f32.cosh()),
+        ("cosh(x)", [inf, 0.0], inf),
+        ("exp2(x)", [128.0, 0.0], inf),
+        ("exp2(x)", [-200.0, 0.0], 0.0),
+        ("exp2(x)", [10.0, 0.0], 1024.0),
+        ("log2(x)", [0.0, 0.0], -inf),
+        ("log2(x)", [-1.0, 0.0], f32::NAN),
+        ("log2(x)", [inf, 0.0], inf),
+        ("log10(x)", [-0.0, 0.0], -inf),
+        ("log10(x)", [-3.0, 0.0], f32::NAN),
+        ("log10(x)", [1000.0, 0.0], 3.0),
+        ("atan2(y, x)", [-1.0, 0.0], pi),
+        ("atan2(y, x)", [-0.0, -0.0], -pi),
+        ("atan2(y, x)", [0.0, 0.0], 0.0),
+        ("atan2(y, x)", [-inf, inf], 3.0 * std::f32::consts::FRAC_PI_4),
+        ("atan2(y, x)", [0.0, -inf], -pi / 2.0),
+        ("atan2(y, x)", [-inf, 1.0], pi),
+        ("min(log(x), y)", [-1.0, 2.0], 2.0),
+        ("max(y, sqrt(x))", [-1.0, -3.0], -3.0),
+        ("min(x, y)", [inf, -inf], -inf),
+        ("pow(x, y)", [-2.0, 3.0], -8.0),
+        ("pow(x, y)", [-0.0, -1.0], -inf),
+    ];
+    for (text, p, want) in cases {
+        let (gpu, cpu) = both_at(&ctx, text, p);
+        // 1e-5: the GPU's exp, in sinh(89), is 1.5e-6 off.
+        let same = |a: f32, b: f32| (a.is_nan() && b.is_nan()) || (a - b).abs() <= 1e-5 * b.abs() || a == b;
+        assert!(same(cpu, want), "{text} at {p:?}: cpu {cpu}, want {want}");
+        assert!(same(gpu, want), "{text} at {p:?}: gpu {gpu}, cpu {cpu}, want {want}");
+    }
+    for text in [
+        "atan(x) + asin(y / 4)",
+        "sinh(x) * cosh(y)",
+        "sinh(x / 2) - cosh(y / 3)",
+        "exp2(x) - log2(abs(y))",
+        "log10(x) + acos(y / 3)",
+        "atan2(y, x)",
+        "atan2(x^2 - 1, y)",
+        "min(x, y) + max(x^2, y)",
+        "min(log(x), y) * max(sqrt(y), x)",
+        "pow(x, y) + atan2(x, y^2)",
+    ] {
+        let formula = Formula::parse(text, None).unwrap();
+        let strict = compare(&ctx, &formula, &special_points()).unwrap();
+        // Most points are held to their classes and numbers (the rest meet inf in + - * /).
+        assert!(strict >= special_points().len() / 10, "{text}: {strict} points checked");
+    }
+}
+
 #[test]
 fn functions_match_the_cpu_outside_their_domains() {
     let Some(ctx) = common::gpu("functions_match_the_cpu_outside_their_domains") else { return };
@@ -499,6 +606,7 @@ enum Expr {
     /// too) or fractional.
     PowConst(Box<Expr>, f64),
     Call(&'static str, Box<Expr>),
+    Call2(&'static str, Box<Expr>, Box<Expr>),
 }
 
 impl Expr {
@@ -511,6 +619,7 @@ impl Expr {
             Expr::Bin(op, a, b) => format!("({} {op} {})", a.text(), b.text()),
             Expr::PowConst(a, n) => format!("({})^({n})", a.text()),
             Expr::Call(f, a) => format!("{f}({})", a.text()),
+            Expr::Call2(f, a, b) => format!("{f}({}, {})", a.text(), b.text()),
         }
     }
 }
@@ -554,10 +663,29 @@ impl Expr {
                     "sin" => u.sin(),
                     "cos" => u.cos(),
                     "tan" => u.tan(),
-                    _ => u.tanh(),
+                    "tanh" => u.tanh(),
+                    "atan" => u.atan(),
+                    "sinh" => u.sinh(),
+                    "cosh" => u.cosh(),
+                    "asin" => u.asin(),
+                    "acos" => u.acos(),
+                    "exp2" => u.exp2(),
+                    "log2" => u.log2(),
+                    "log10" => u.log10(),
+                    other => unreachable!("{other}"),
                 };
                 let trig = matches!(*f, "sin" | "cos" | "tan");
                 (value, if trig && !u.is_nan() { w.max(u.abs()) } else { w })
+            }
+            Expr::Call2(f, a, b) => {
+                let ((u, wa), (v, wb)) = (a.trig_range(p), b.trig_range(p));
+                let value = match *f {
+                    "atan2" => u.atan2(v),
+                    "min" => u.min(v),
+                    "max" => u.max(v),
+                    _ => u.powf(v),
+                };
+                (value, wa.max(wb))
             }
         };
         (v, if widest.is_nan() { f64::INFINITY } else { widest })
@@ -567,6 +695,12 @@ impl Expr {
 const TRIG_RANGE: f64 = 1e6;
 
 const FUNCTIONS: [&str; 8] = ["exp", "log", "sqrt", "abs", "sin", "cos", "tan", "tanh"];
+
+/// Drawn less often than `FUNCTIONS`: asin and acos are NaN beyond 1, and
+/// sinh, cosh and exp2 overflow, so more points would meet NaN or inf.
+const MORE_FUNCTIONS: [&str; 8] = ["atan", "sinh", "cosh", "asin", "acos", "exp2", "log2", "log10"];
+
+const FUNCTIONS2: [&str; 4] = ["atan2", "min", "max", "pow"];
 
 fn exponent() -> impl Strategy<Value = f64> {
     prop_oneof![
@@ -588,7 +722,11 @@ fn expr() -> impl Strategy<Value = Expr> {
             4 => (prop::sample::select(vec!['+', '-', '*', '/', '^']), inner.clone(), inner.clone())
                 .prop_map(|(op, a, b)| Expr::Bin(op, Box::new(a), Box::new(b))),
             3 => (inner.clone(), exponent()).prop_map(|(a, n)| Expr::PowConst(Box::new(a), n)),
-            3 => (prop::sample::select(FUNCTIONS.to_vec()), inner).prop_map(|(f, a)| Expr::Call(f, Box::new(a))),
+            3 => (prop::sample::select(FUNCTIONS.to_vec()), inner.clone()).prop_map(|(f, a)| Expr::Call(f, Box::new(a))),
+            1 => (prop::sample::select(MORE_FUNCTIONS.to_vec()), inner.clone())
+                .prop_map(|(f, a)| Expr::Call(f, Box::new(a))),
+            1 => (prop::sample::select(FUNCTIONS2.to_vec()), inner.clone(), inner)
+                .prop_map(|(f, a, b)| Expr::Call2(f, Box::new(a), Box::new(b))),
         ]
     })
 }
@@ -632,6 +770,8 @@ fn random_formulas_mean_the_same_on_the_gpu() {
         .unwrap();
     let (checked, points_checked) = (checked.get(), points_checked.get());
     assert!(checked >= cases as usize / 2, "only {checked} of {cases} random formulas parsed");
-    // Most points' arithmetic stays finite: they are held to classes and numbers.
-    assert!(points_checked >= checked * 16 * 3 / 4, "{points_checked} of {} points checked", checked * 16);
+    // Most points' arithmetic stays finite: they are held to classes and
+    // numbers. Two thirds: with the seed above 1,062 of 1,472 are (72%; 76%
+    // before asin, acos, sinh, cosh and exp2, which meet NaN and inf more).
+    assert!(points_checked >= checked * 16 * 2 / 3, "{points_checked} of {} points checked", checked * 16);
 }

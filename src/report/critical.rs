@@ -8,6 +8,7 @@ use super::export::Tabular;
 use super::region_text;
 use crate::basins::Basin;
 use crate::region::Region;
+use crate::surface::formula::Params;
 use crate::surface::{Kind, Surface};
 
 /// The critical points found in a region, in report order.
@@ -17,6 +18,9 @@ pub struct CriticalPoints {
     pub surface: &'static str,
     /// Its formula, for `--expr` surfaces.
     pub expr: Option<String>,
+    /// The formula's named parameters (`--set`), when it has any.
+    #[serde(skip_serializing_if = "Params::is_empty")]
+    pub params: Params,
     /// The region searched, XMIN,XMAX,YMIN,YMAX.
     pub region: Vec<f64>,
     /// One row per point.
@@ -67,6 +71,7 @@ impl CriticalPoints {
         CriticalPoints {
             surface: surface.name(),
             expr: surface.expr().map(str::to_string),
+            params: surface.params().cloned().unwrap_or_default(),
             region: region.as_array(),
             points,
             grid,

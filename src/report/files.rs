@@ -13,6 +13,7 @@ use crate::engine::Endpoint;
 use crate::error::{Error, Result};
 use crate::pipeline::{Chunk, Sink};
 use crate::problem::{Precision, Problem};
+use crate::surface::formula::describe_params;
 
 /// The basins CSV: one row per basin, then one per other class (moving,
 /// plateau, escaped, nonfinite) with empty coordinates: the counts add up
@@ -51,7 +52,8 @@ impl Tabular for Report {
         );
         out.write_record(&header)?;
         let opt = |v: Option<String>| v.unwrap_or_default();
-        let surface = c.expr.as_ref().map_or(report.surface.to_string(), |e| format!("expr {e}"));
+        let surface =
+            c.expr.as_ref().map_or(report.surface.to_string(), |e| format!("expr {e}{}", describe_params(&c.params)));
         let settings = [
             surface,
             c.dim.to_string(),

@@ -20,6 +20,7 @@ use crate::engine::DeviceInfo;
 use crate::pipeline::{Outcome, Timing};
 use crate::plan::Plan;
 use crate::problem::Problem;
+use crate::surface::formula::{Params, describe_params};
 use crate::surface::{Kind, Surface, symmetric_eigenvalues};
 
 /// The JSON contract: scripts rely on these keys.
@@ -105,6 +106,10 @@ pub struct ConfigJson {
     /// The formula of `--expr` (surface "expr"), else absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expr: Option<String>,
+    /// The formula's named parameters (`--set a=2`: {"a": 2}), when it has
+    /// any; merge rebuilds the formula with them.
+    #[serde(default, skip_serializing_if = "Params::is_empty")]
+    pub params: Params,
 }
 
 /// One critical point the walkers reached, as the table and JSON list it.
@@ -240,7 +245,7 @@ impl Report {
     /// "peaks", "rastrigin (5-D)", or "expr x^2 + y^2" for a formula.
     pub fn surface_text(&self) -> String {
         match (&self.config.expr, self.config.dim) {
-            (Some(text), _) => format!("{} {text}", self.surface),
+            (Some(text), _) => format!("{} {text}{}", self.surface, describe_params(&self.config.params)),
             (None, 2) => self.surface.to_string(),
             (None, d) => format!("{} ({d}-D)", self.surface),
         }
@@ -267,6 +272,7 @@ impl ConfigJson {
             cluster_radius: config.cluster_radius,
             settle_tol: Some(config.settle_tol()),
             expr: config.surface.expr().map(str::to_string),
+            params: config.surface.params().cloned().unwrap_or_default(),
         }
     }
 }

@@ -65,6 +65,16 @@ impl SweepReport {
             "surface" => "walkers on each surface's region".to_string(),
             _ => "walkers from the same starts".to_string(),
         };
+        // A formula's swept parameter is shown as the name it is, not as
+        // the first value.
+        let surface = match (first.surface.expr(), first.surface.params()) {
+            (Some(text), Some(params)) if params.contains_key(param) => {
+                let mut rest = params.clone();
+                rest.remove(param);
+                format!("expr {text}{}", crate::surface::formula::describe_params(&rest))
+            }
+            _ => first.surface.describe(),
+        };
         let mut header = format!(
             "sweep of {param} over {} values: {} {} {starts}",
             values.len(),
@@ -72,7 +82,7 @@ impl SweepReport {
             first.starts.describe(),
         );
         if param != "surface" {
-            header += &format!(", {} on {}", first.surface.describe(), region_text(&first.region.as_array()));
+            header += &format!(", {surface} on {}", region_text(&first.region.as_array()));
         }
         if param != "optimizer" {
             header += &format!(", optimizer {}", first.optimizer.name());

@@ -97,7 +97,7 @@ pub struct LibraryRow {
     pub name: &'static str,
     /// One line about the surface.
     pub summary: &'static str,
-    /// The formula in `dim` variables (x, y or x1..xD).
+    /// The formula in `dim` variables (x, y, z or x1..xD).
     pub formula: fn(dim: usize) -> String,
     /// The dimensions it takes: `--dim` applies where that is more than one.
     pub dims: RangeInclusive<usize>,
@@ -320,7 +320,9 @@ impl Surface {
                 Ok(Surface::library(row, dim))
             }
             Surface::Formula(f) if dim > f.dim() && dim <= MAX_DIM => {
-                Formula::parse(f.source(), Some(dim)).map(|f| Surface::Formula(Arc::new(f))).map_err(|e| e.to_string())
+                Formula::parse_with(f.source(), Some(dim), f.params())
+                    .map(|f| Surface::Formula(Arc::new(f)))
+                    .map_err(|e| e.to_string())
             }
             Surface::Formula(f) => {
                 Err(format!("--dim {dim}: the formula uses {} variables; expected {} to {MAX_DIM}", f.dim(), f.dim()))
@@ -342,9 +344,39 @@ impl Surface {
         }
     }
 
-    /// A surface from a formula in x, y or x1..xD.
+    /// A surface from a formula in x, y, z or x1..xD.
     pub fn formula(text: &str) -> Result<Surface, formula::ParseError> {
-        Ok(Surface::Formula(Arc::new(Formula::parse(text, None)?)))
+        Surface::formula_with(text, &formula::Params::new())
+    }
+
+    /// A surface from a formula with named parameters (`--set a=2`).
+    pub fn formula_with(text: &str, params: &formula::Params) -> Result<Surface, formula::ParseError> {
+        Ok(Surface::Formula(Arc::new(Formula::parse_with(text, None, params)?)))
+    }
+
+    /// The same formula, in as many variables, with the parameter `name`
+    /// set to `value` (what `sweep --param NAME` runs). Err: why not.
+    pub fn with_param(&self, name: &str, value: f64) -> Result<Surface, String> {
+        let Surface::Formula(f) = self else {
+            return Err(format!("{} has no parameter {name}: parameters belong to --expr formulas", self.describe()));
+        };
+        if !f.params().contains_key(name) {
+            return Err(format!("the formula has no parameter {name} (--set {name}=VALUE names one)"));
+        }
+        let mut params = f.params().clone();
+        params.insert(name.to_string(), value);
+        Formula::parse_with(f.source(), Some(f.dim()), &params)
+            .map(|f| Surface::Formula(Arc::new(f)))
+            .map_err(|e| e.to_string())
+    }
+
+    /// The formula's named parameters, for `--expr` surfaces (empty
+    /// without `--set`).
+    pub fn params(&self) -> Option<&formula::Params> {
+        match self {
+            Surface::Formula(f) => Some(f.params()),
+            _ => None,
+        }
     }
 
     /// The hand-written surface's constants and f64 functions.
@@ -386,10 +418,11 @@ impl Surface {
         }
     }
 
-    /// "peaks", "rastrigin (5-D)", or "expr x^2 + y^2": for headers and legends.
+    /// "peaks", "rastrigin (5-D)", "expr x^2 + y^2", or "expr x^2 - a*y
+    /// with a = 2": for headers and legends.
     pub fn describe(&self) -> String {
         match (self.expr(), self.dim()) {
-            (Some(text), _) => format!("expr {text}"),
+            (Some(text), _) => format!("expr {text}{}", formula::describe_params(self.params().expect("a formula"))),
             (None, 2) => self.name().to_string(),
             (None, d) => format!("{} ({d}-D)", self.name()),
         }
@@ -660,11 +693,54 @@ pub trait Real:
     fn signum(self) -> Self;
     /// self^e.
     fn powf(self, e: Self) -> Self;
+    /// The arctangent.
+    fn atan(self) -> Self;
+    /// The hyperbolic sine.
+    fn sinh(self) -> Self;
+    /// The hyperbolic cosine.
+    fn cosh(self) -> Self;
+    /// The arcsine (NaN outside [-1, 1]).
+    fn asin(self) -> Self;
+    /// The arccosine (NaN outside [-1, 1]).
+    fn acos(self) -> Self;
+    /// The base-2 logarithm.
+    fn log2(self) -> Self;
+    /// The base-10 logarithm.
+    fn log10(self) -> Self;
+    /// The angle of the point (x, self): `atan2(y, x)` with self as y.
+    fn atan2(self, x: Self) -> Self;
+    /// The lesser of the two, the other if one is NaN (Rust's `min`, C's
+    /// `fmin`; named apart from the SIMD lanes' own `min`, their clamps).
+    fn fmin(self, other: Self) -> Self;
+    /// The greater of the two, the other if one is NaN (Rust's `max`).
+    fn fmax(self, other: Self) -> Self;
 }
 
 macro_rules! real_for_float {
     ($t:ty) => {
+        real_for_float!($t; atan, sinh, cosh, asin, acos, log2, log10);
+    };
+    // `same`: the methods that are the float's own of the same name.
+    ($t:ty; $($same:ident),*) => {
         impl Real for $t {
+            $(
+                #[inline(always)]
+                fn $same(self) -> Self {
+                    <$t>::$same(self)
+                }
+            )*
+            #[inline(always)]
+            fn atan2(self, x: Self) -> Self {
+                <$t>::atan2(self, x)
+            }
+            #[inline(always)]
+            fn fmin(self, other: Self) -> Self {
+                <$t>::min(self, other)
+            }
+            #[inline(always)]
+            fn fmax(self, other: Self) -> Self {
+                <$t>::max(self, other)
+            }
             #[inline(always)]
             fn splat(self, v: f64) -> Self {
                 v as $t

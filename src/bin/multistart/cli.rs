@@ -147,9 +147,10 @@ impl CriticalArgs {
 }
 
 /// What `sweep --param` varies: a run's own setting, a choice (the
-/// optimizer, the surface), or a parameter of an optimizer (any name
-/// `--help` lists as a flag, such as beta or rho).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// optimizer, the surface), a parameter of an optimizer (any name `--help`
+/// lists as a flag, such as beta or rho), or a named parameter of the
+/// formula (`--expr "x^4 - a*x^2" --param a`).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SweepParam {
     Lr,
     Steps,
@@ -159,11 +160,13 @@ pub enum SweepParam {
     Surface,
     /// An optimizer's parameter, by the name its flag has.
     OptimizerParam(&'static str),
+    /// A name of the `--expr` formula, which `--set` may also give.
+    Formula(String),
 }
 
 impl SweepParam {
     /// The name `--param` takes (and the sweep's JSON stores).
-    pub fn name(self) -> &'static str {
+    pub fn name(&self) -> &str {
         match self {
             SweepParam::Lr => "lr",
             SweepParam::Steps => "steps",
@@ -172,6 +175,7 @@ impl SweepParam {
             SweepParam::Optimizer => "optimizer",
             SweepParam::Surface => "surface",
             SweepParam::OptimizerParam(name) => name,
+            SweepParam::Formula(name) => name,
         }
     }
 
@@ -181,23 +185,37 @@ impl SweepParam {
         own.into_iter().chain(optim::param_names().into_iter().map(SweepParam::OptimizerParam)).collect()
     }
 
-    /// `--param`'s parser: any case, the valid names listed on error.
-    fn parser() -> impl clap::builder::TypedValueParser<Value = SweepParam> {
-        use clap::builder::TypedValueParser;
-        let names: Vec<&'static str> = SweepParam::all().iter().map(|p| p.name()).collect();
-        clap::builder::PossibleValuesParser::new(names).map(|name: String| {
-            *SweepParam::all()
-                .iter()
-                .find(|p| p.name().eq_ignore_ascii_case(&name))
-                .expect("one of the possible values")
-        })
+    /// `--param`'s parser: the run's and optimizers' names in any case;
+    /// any other name is the formula's (checked against it in
+    /// `into_configs`, where the formula is known).
+    fn parse(text: &str) -> Result<SweepParam, String> {
+        if let Some(p) = SweepParam::all().into_iter().find(|p| p.name().eq_ignore_ascii_case(text)) {
+            return Ok(p);
+        }
+        if text.chars().next().is_some_and(char::is_alphabetic) && text.chars().all(|c| c.is_alphanumeric() || c == '_')
+        {
+            return Ok(SweepParam::Formula(text.to_string()));
+        }
+        let all = SweepParam::all();
+        let names: Vec<&str> = all.iter().map(|p| p.name()).collect();
+        Err(format!(
+            "{} is not one of {}, nor a name of the formula",
+            multistart::error::quoted(text),
+            names.join(", ")
+        ))
+    }
+
+    /// Whether its values are names or whole numbers, not a numeric list.
+    fn takes_a_list(&self) -> bool {
+        matches!(self, SweepParam::Seed | SweepParam::Optimizer | SweepParam::Surface)
     }
 }
 
 #[derive(Debug, Args)]
 pub struct SweepArgs {
-    /// The parameter to vary: lr, steps, tol, or a parameter of the optimizer.
-    #[arg(long, value_parser = SweepParam::parser(), ignore_case = true)]
+    /// The parameter to vary: lr, steps, tol, a parameter of the optimizer, or a
+    /// named parameter of the --expr formula (--set gives its value elsewhere).
+    #[arg(long, value_parser = SweepParam::parse)]
     pub param: SweepParam,
     /// Its values, comma-separated: numbers, A:B:STEP (both ends included),
     /// or A..B with --log N (N values spaced evenly in log).
@@ -231,13 +249,31 @@ impl SweepArgs {
         if self.param == SweepParam::Surface && self.run.surface.expr.is_some() {
             return Err(input("--param surface varies the built-in surface; --expr gives one of your own"));
         }
+        if self.log.is_some() && self.param.takes_a_list() {
+            return Err(input(format!("--log spaces numbers; --param {} takes a list", self.param.name())));
+        }
         let (png, csv) = (self.png, self.csv);
+        let numbers =
+            if self.param.takes_a_list() { Vec::new() } else { config::parse_values(&self.values, self.log)? };
         let run_args = self.run.clone();
-        // An optimizer sweep gives each optimizer the flags it uses, below.
         let mut run = self.run;
+        // An optimizer sweep gives each optimizer the flags it uses, below.
         let given = std::mem::take(&mut run.optimizer_params.0);
         if self.param != SweepParam::Optimizer {
             run.optimizer_params.0 = given.clone();
+        }
+        if let SweepParam::Formula(name) = &self.param {
+            if run.surface.expr.is_none() {
+                return Err(input(format!(
+                    "--param {}: not lr, steps, tol or an optimizer's parameter; a formula's parameter needs --expr",
+                    multistart::error::quoted(name)
+                )));
+            }
+            // The swept name needs no --set: the first value stands in
+            // while the base run is checked.
+            if !run.surface.set.iter().any(|(n, _)| n == name) {
+                run.surface.set.push((name.clone(), numbers[0]));
+            }
         }
         let mut base = run.into_config()?;
         base.outputs.png = png;
@@ -246,11 +282,11 @@ impl SweepArgs {
             &[("--json", &base.outputs.json), ("--csv", &base.outputs.csv_basins), ("--png", &base.outputs.png)],
             &base.outputs.inputs,
         )?;
-        let values = self.values.iter().map(|v| v.trim().to_string());
-        let configs: Vec<(SweepValue, RunConfig)> = match self.param {
+        let names = self.values.iter().map(|v| v.trim().to_string());
+        let configs: Vec<(SweepValue, RunConfig)> = match &self.param {
             SweepParam::Optimizer => {
                 let mut used = vec![false; given.iter().count()];
-                let runs = values
+                let runs = names
                     .map(|name| {
                         let optimizer = Optimizer::from_name(&name).ok_or_else(|| {
                             let names: Vec<&str> = Optimizer::ALL.iter().map(|o| o.name()).collect();
@@ -278,7 +314,7 @@ impl SweepArgs {
                 }
                 runs
             }
-            SweepParam::Surface => values
+            SweepParam::Surface => names
                 .map(|name| {
                     let mut args = run_args.clone();
                     args.surface.surface = Surface::from_name(&name).map_err(|e| input(format!("--values: {e}")))?;
@@ -287,7 +323,7 @@ impl SweepArgs {
                     Ok((SweepValue::Name(c.problem.surface.name().into()), c.validate()?))
                 })
                 .collect::<Result<_>>()?,
-            SweepParam::Seed => values
+            SweepParam::Seed => names
                 .map(|text| {
                     let seed = config::parse_count(&text).map_err(|e| input(format!("--values: seed {e}")))?;
                     let mut c = base.clone();
@@ -295,15 +331,15 @@ impl SweepArgs {
                     Ok((SweepValue::Number(seed as f64), c.validate()?))
                 })
                 .collect::<Result<_>>()?,
-            _ => config::parse_values(&self.values, self.log)?
+            param => numbers
                 .into_iter()
                 .map(|v| {
                     let mut c = base.clone();
                     let p = &mut c.problem;
-                    match self.param {
+                    match param {
                         SweepParam::Lr => p.lr = v,
                         SweepParam::Tol => p.tol = v,
-                        SweepParam::OptimizerParam(name) => {
+                        &SweepParam::OptimizerParam(name) => {
                             if !p.optimizer.spec().params.iter().any(|q| q.name == name || q.aliases.contains(&name)) {
                                 return Err(input(format!(
                                     "--param {name}: --optimizer {} does not use it",
@@ -311,6 +347,10 @@ impl SweepArgs {
                                 )));
                             }
                             p.optimizer_params.set(name, v)?
+                        }
+                        SweepParam::Formula(name) => {
+                            p.surface =
+                                p.surface.with_param(name, v).map_err(|e| input(format!("--param {name}: {e}")))?
                         }
                         SweepParam::Steps => {
                             if !(v >= 1.0 && v.fract() == 0.0 && v <= u32::MAX as f64) {
@@ -324,9 +364,6 @@ impl SweepArgs {
                 })
                 .collect::<Result<_>>()?,
         };
-        if self.log.is_some() && matches!(self.param, SweepParam::Seed | SweepParam::Optimizer | SweepParam::Surface) {
-            return Err(input(format!("--log spaces numbers; --param {} takes a list", self.param.name())));
-        }
         Ok(configs)
     }
 }
@@ -401,10 +438,16 @@ pub struct SurfaceArgs {
     /// Built-in surface (see `multistart surfaces`).
     #[arg(long, default_value = "peaks", value_parser = Surface::from_name, conflicts_with = "expr")]
     pub surface: Surface,
-    /// Your own surface: a formula in x and y (or x1..xD) with + - * / ^, pi, e,
-    /// exp, log, sqrt, abs, sin, cos, tan, tanh, such as "x^2 + 3*sin(y)".
+    /// Your own surface: a formula in x and y (z for 3-D, or x1..xD) with + - * / ^ (or **),
+    /// pi, e, exp, exp2, log, log2, log10, sqrt, abs, sin, cos, tan, asin, acos, atan, sinh,
+    /// cosh, tanh, atan2(y, x), min(a, b), max(a, b), pow(a, b), such as "x^2 + 3*sin(y)".
     #[arg(long, value_name = "FORMULA", allow_hyphen_values = true)]
     pub expr: Option<String>,
+    /// A value for a name of the formula that is not a variable, a constant or a
+    /// function: --set a=2 (repeat it, or a=2,b=3).
+    #[arg(long, value_name = "NAME=VALUE", value_delimiter = ',', value_parser = config::parse_assignment,
+          requires = "expr", allow_hyphen_values = true)]
+    pub set: Vec<(String, f64)>,
     /// Dimensions, for rosenbrock, rastrigin, ackley and formulas in x1..xD [default: 2, or the formula's].
     #[arg(long, value_name = "D")]
     pub dim: Option<usize>,
@@ -415,7 +458,14 @@ impl SurfaceArgs {
     pub fn surface(&self) -> Result<Surface> {
         let surface = match &self.expr {
             Some(text) => {
-                Surface::formula(text).map_err(|e| input(format!("--expr {}: {e}", multistart::error::quoted(text))))?
+                let mut params = multistart::surface::formula::Params::new();
+                for (name, value) in &self.set {
+                    if params.insert(name.clone(), *value).is_some() {
+                        return Err(input(format!("--set {}: given twice", multistart::error::quoted(name))));
+                    }
+                }
+                Surface::formula_with(text, &params)
+                    .map_err(|e| input(format!("--expr {}: {e}", multistart::error::quoted(text))))?
             }
             None => self.surface.clone(),
         };

@@ -145,6 +145,17 @@ pub fn parse_point(flag: &str, text: &str, dim: usize) -> Result<Vec<f64>> {
         .collect()
 }
 
+/// Parses one "NAME=VALUE" of `--set` (a formula's parameter and its
+/// finite value).
+pub fn parse_assignment(text: &str) -> Result<(String, f64), String> {
+    let shown = quoted(text);
+    let (name, value) = text.split_once('=').ok_or_else(|| format!("{shown} is not NAME=VALUE, such as a=2"))?;
+    match value.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() => Ok((name.trim().to_string(), v)),
+        _ => Err(format!("{shown}: {} is not a finite number", quoted(value.trim()))),
+    }
+}
+
 /// Parses "K/N" for --shard.
 pub fn parse_shard(text: &str) -> Result<(u64, u64), String> {
     let shown = quoted(text);

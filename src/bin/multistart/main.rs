@@ -39,8 +39,8 @@ fn main() -> ExitCode {
         Some(Command::Critical(args)) => commands::critical(&args),
         Some(Command::Merge(args)) => commands::merge(&args),
         Some(Command::Sweep(args)) => {
-            let param = args.param.name();
-            args.into_configs().and_then(|runs| stoppable(|| commands::sweep(param, &runs, started)))
+            let param = args.param.name().to_string();
+            args.into_configs().and_then(|runs| stoppable(|| commands::sweep(&param, &runs, started)))
         }
     };
     match result {

@@ -217,17 +217,27 @@ macro_rules! real_by_lanes {
         fn exp2(self) -> Self {
             $crate::engine::simd::lanes::exp2_lanes(self)
         }
+        // The formula language's other functions, which every lane type
+        // takes from f32 (so the lists at the impls stay as they are).
+        real_by_lanes!(@each $($name,)* atan, sinh, cosh, asin, acos, log2, log10);
+        real_by_lanes!(@each2 powf, atan2, fmin, fmax);
+    };
+    (@each $($name:ident),*) => {
         $(
             #[inline(always)]
             fn $name(self) -> Self {
                 Self::from_array(self.token(), self.to_array().map(Real::$name))
             }
         )*
-        #[inline(always)]
-        fn powf(self, e: Self) -> Self {
-            let (v, e) = (self.to_array(), e.to_array());
-            Self::from_array(self.token(), std::array::from_fn(|i| v[i].powf(e[i])))
-        }
+    };
+    (@each2 $($name:ident),*) => {
+        $(
+            #[inline(always)]
+            fn $name(self, e: Self) -> Self {
+                let (v, e) = (self.to_array(), e.to_array());
+                Self::from_array(self.token(), std::array::from_fn(|i| Real::$name(v[i], e[i])))
+            }
+        )*
     };
 }
 pub(super) use real_by_lanes;

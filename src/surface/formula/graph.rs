@@ -32,12 +32,28 @@ pub enum Func {
     Tan,
     /// `tanh`.
     Tanh,
+    /// `atan`.
+    Atan,
+    /// `sinh`.
+    Sinh,
+    /// `cosh`.
+    Cosh,
+    /// `asin`.
+    Asin,
+    /// `acos`.
+    Acos,
+    /// `exp2`, 2^x.
+    Exp2,
+    /// `log2`.
+    Log2,
+    /// `log10`.
+    Log10,
     /// -1, 0 or 1: the derivative of abs. Not in the language.
     Sign,
 }
 
 impl Func {
-    pub(super) const NAMED: [(&'static str, Func); 8] = [
+    pub(super) const NAMED: [(&'static str, Func); 16] = [
         ("exp", Func::Exp),
         ("log", Func::Log),
         ("sqrt", Func::Sqrt),
@@ -46,6 +62,14 @@ impl Func {
         ("cos", Func::Cos),
         ("tan", Func::Tan),
         ("tanh", Func::Tanh),
+        ("atan", Func::Atan),
+        ("sinh", Func::Sinh),
+        ("cosh", Func::Cosh),
+        ("asin", Func::Asin),
+        ("acos", Func::Acos),
+        ("exp2", Func::Exp2),
+        ("log2", Func::Log2),
+        ("log10", Func::Log10),
     ];
 
     /// Twin of `WGSL_FUNCTIONS` (and `formula_pow` of `powf`).
@@ -59,7 +83,41 @@ impl Func {
             Func::Cos => v.cos(),
             Func::Tan => v.tan(),
             Func::Tanh => v.tanh(),
+            Func::Atan => v.atan(),
+            Func::Sinh => v.sinh(),
+            Func::Cosh => v.cosh(),
+            Func::Asin => v.asin(),
+            Func::Acos => v.acos(),
+            Func::Exp2 => v.exp2(),
+            Func::Log2 => v.log2(),
+            Func::Log10 => v.log10(),
             Func::Sign => v.signum(),
+        }
+    }
+}
+
+/// A two-argument function of the formula language (`pow` is not one: it
+/// is the power node, `a^b` exactly).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(super) enum Func2 {
+    /// `atan2(y, x)`, the angle of (x, y).
+    Atan2,
+    /// `min(a, b)`: Rust's f32 `min`, so the other if one is NaN.
+    Min,
+    /// `max(a, b)`: Rust's f32 `max`.
+    Max,
+}
+
+impl Func2 {
+    pub(super) const NAMED: [(&'static str, Func2); 3] =
+        [("atan2", Func2::Atan2), ("min", Func2::Min), ("max", Func2::Max)];
+
+    /// Twin of `formula_atan2`, `formula_min` and `formula_max`.
+    pub(super) fn apply<T: Real>(self, a: T, b: T) -> T {
+        match self {
+            Func2::Atan2 => a.atan2(b),
+            Func2::Min => a.fmin(b),
+            Func2::Max => a.fmax(b),
         }
     }
 }
@@ -81,6 +139,7 @@ pub(super) enum Node {
     /// a^b otherwise: `pow` in WGSL, `powf` on the CPU.
     Pow(Id, Id),
     Call(Func, Id),
+    Call2(Func2, Id, Id),
 }
 
 /// The hash-consed node store with simplifying constructors.
@@ -210,6 +269,13 @@ impl Graph {
         }
     }
 
+    pub(super) fn call2(&mut self, f: Func2, a: Id, b: Id) -> Id {
+        match (self.value_of(a), self.value_of(b)) {
+            (Some(u), Some(v)) => self.constant(f.apply(u, v)),
+            _ => self.add(Node::Call2(f, a, b)),
+        }
+    }
+
     /// d node / d x_k, simplified, memoised. A depth-first walk in the
     /// order the recursive definition would take (a's derivative, then b's,
     /// then the node's), on a stack of our own: a chain of a million sums
@@ -234,9 +300,12 @@ impl Graph {
                 Node::Const(_) | Node::Var(_) => {}
                 Node::Neg(a) | Node::PowInt(a, _) | Node::Call(_, a) => stack.push((a, false)),
                 // b pushed first, so a is derived first.
-                Node::Add(a, b) | Node::Sub(a, b) | Node::Mul(a, b) | Node::Div(a, b) | Node::Pow(a, b) => {
-                    stack.extend([(b, false), (a, false)])
-                }
+                Node::Add(a, b)
+                | Node::Sub(a, b)
+                | Node::Mul(a, b)
+                | Node::Div(a, b)
+                | Node::Pow(a, b)
+                | Node::Call2(_, a, b) => stack.extend([(b, false), (a, false)]),
             }
         }
         Ok(self.derived(root, k))
@@ -319,9 +388,68 @@ impl Graph {
                         let sq = self.power_int(id, 2);
                         if f == Func::Tan { self.sum(one, sq) } else { self.difference(one, sq) }
                     }
+                    Func::Atan => {
+                        // 1 / (1 + a^2)
+                        let one = self.constant(1.0);
+                        let sq = self.power_int(a, 2);
+                        let bottom = self.sum(one, sq);
+                        self.quotient(one, bottom)
+                    }
+                    Func::Sinh => self.call(Func::Cosh, a),
+                    Func::Cosh => self.call(Func::Sinh, a),
+                    Func::Asin | Func::Acos => {
+                        // +-1 / sqrt(1 - a^2)
+                        let one = self.constant(if f == Func::Asin { 1.0 } else { -1.0 });
+                        let sq = self.power_int(a, 2);
+                        let plus_one = self.constant(1.0);
+                        let rest = self.difference(plus_one, sq);
+                        let root = self.call(Func::Sqrt, rest);
+                        self.quotient(one, root)
+                    }
+                    Func::Exp2 => {
+                        let ln2 = self.constant(std::f64::consts::LN_2);
+                        self.product(ln2, id)
+                    }
+                    Func::Log2 | Func::Log10 => {
+                        // 1 / (a ln 2), 1 / (a ln 10)
+                        let base = if f == Func::Log2 { std::f64::consts::LN_2 } else { std::f64::consts::LN_10 };
+                        let c = self.constant(1.0 / base);
+                        self.quotient(c, a)
+                    }
                     Func::Sign => self.constant(0.0),
                 };
                 self.product(outer, da)
+            }
+            Node::Call2(f, a, b) => {
+                let (da, db) = (self.derived(a, k), self.derived(b, k));
+                match f {
+                    Func2::Atan2 => {
+                        // (x dy - y dx) / (x^2 + y^2), a = y, b = x
+                        let (l, r) = (self.product(b, da), self.product(a, db));
+                        let top = self.difference(l, r);
+                        let (a2, b2) = (self.power_int(a, 2), self.power_int(b, 2));
+                        let bottom = self.sum(a2, b2);
+                        self.quotient(top, bottom)
+                    }
+                    Func2::Min | Func2::Max => {
+                        // da + (db - da) h, h = 1 where b is the one taken
+                        // and 0 where a is: h = (1 + sign(a - b)) / 2 for
+                        // min, (1 + sign(b - a)) / 2 for max. At a tie h is
+                        // 1/2, the mean of the two sides' derivatives (a
+                        // subgradient); sign's derivative is 0, so the
+                        // Hessian is each side's. Made of existing nodes,
+                        // so the GPU needs no new select.
+                        let gap = if f == Func2::Min { self.difference(a, b) } else { self.difference(b, a) };
+                        let s = self.call(Func::Sign, gap);
+                        let one = self.constant(1.0);
+                        let half = self.constant(0.5);
+                        let s1 = self.sum(one, s);
+                        let h = self.product(half, s1);
+                        let step = self.difference(db, da);
+                        let moved = self.product(step, h);
+                        self.sum(da, moved)
+                    }
+                }
             }
         }
     }
@@ -343,6 +471,7 @@ impl Graph {
                 Node::Div(a, b) => g.quotient(m(a), m(b)),
                 Node::Pow(a, b) => g.power(m(a), m(b)),
                 Node::Call(f, a) => g.call(f, m(a)),
+                Node::Call2(f, a, b) => g.call2(f, m(a), m(b)),
                 Node::PowInt(a, n) => {
                     let (mut base, mut e, mut acc) = (m(a), n.unsigned_abs(), None);
                     while e > 0 {
@@ -375,9 +504,12 @@ impl Graph {
             match self.nodes[id] {
                 Node::Const(_) | Node::Var(_) => {}
                 Node::Neg(a) | Node::PowInt(a, _) | Node::Call(_, a) => stack.push(a),
-                Node::Add(a, b) | Node::Sub(a, b) | Node::Mul(a, b) | Node::Div(a, b) | Node::Pow(a, b) => {
-                    stack.extend([a, b])
-                }
+                Node::Add(a, b)
+                | Node::Sub(a, b)
+                | Node::Mul(a, b)
+                | Node::Div(a, b)
+                | Node::Pow(a, b)
+                | Node::Call2(_, a, b) => stack.extend([a, b]),
             }
         }
         (0..self.nodes.len()).filter(|&i| needed[i]).collect()
@@ -395,6 +527,8 @@ mod tests {
             "3*(1-x)^2*exp(-x^2-(y+1)^2) - 10*(x/5 - x^3 - y^5)*exp(-x^2-y^2) - 1/3*exp(-(x+1)^2-y^2)",
             "sqrt(x^2 + y^2 + 1) + log(2 + sin(x)) - tanh(y) * cos(x*y) + tan(0.3*x) / (2 + y^2)",
             "abs(x - 0.1) * y^2.5 + x^y",
+            "atan(x*y) + sinh(x) * cosh(y/2) + asin(x/2) - acos(y/3) + exp2(x - y) + log2(x + y) * log10(3 + x)",
+            "atan2(y, x) * min(x^2, y) + max(sin(x), cos(y)) * pow(x, y) + atan2(x*y, 1 - x)",
         ];
         let p = [0.7, 1.3];
         for text in texts {

@@ -75,11 +75,25 @@ impl std::fmt::Display for ParseError {
     }
 }
 
+/// Named parameters of a formula (`--set a=2`), by name: each is a
+/// constant of the formula, as if its value were typed in its place.
+pub type Params = std::collections::BTreeMap<String, f64>;
+
+/// " with a = 2, b = 0.5" for headers after the formula, "" for none.
+pub fn describe_params(params: &Params) -> String {
+    if params.is_empty() {
+        return String::new();
+    }
+    let each: Vec<String> = params.iter().map(|(n, v)| format!("{n} = {}", crate::error::number(*v))).collect();
+    format!(" with {}", each.join(", "))
+}
+
 /// A parsed formula with its symbolic gradient and Hessian.
 #[derive(Clone, Debug)]
 pub struct Formula {
     source: String,
     dim: usize,
+    params: Params,
     /// f, grad f, and the Hessian (row-major): each run by the CPU and
     /// written out as WGSL from the same ops.
     value_program: Program,
@@ -89,16 +103,24 @@ pub struct Formula {
 
 impl PartialEq for Formula {
     fn eq(&self, other: &Self) -> bool {
-        self.source == other.source && self.dim == other.dim
+        self.source == other.source && self.dim == other.dim && self.params == other.params
     }
 }
 
 impl Formula {
-    /// Parses `source` in variables x, y (2-D) or x1..xD. `dim` asks for at
+    /// Parses `source` in variables x, y (2-D), z (3-D) or x1..xD. `dim` asks for at
     /// least that many variables (a formula may ignore some).
     pub fn parse(source: &str, dim: Option<usize>) -> Result<Formula, ParseError> {
+        Formula::parse_with(source, dim, &Params::new())
+    }
+
+    /// `parse` with named parameters: a name that is not a variable, a
+    /// constant or a function is the value `params` gives it. Each of
+    /// `params` must appear in the formula (a name given and unused is a
+    /// typo's likely sign), and none may be a name the language has.
+    pub fn parse_with(source: &str, dim: Option<usize>, params: &Params) -> Result<Formula, ParseError> {
         let mut graph = Graph::default();
-        let (root, vars) = Parser::new(source, &mut graph).parse()?;
+        let (root, vars) = Parser::new(source, &mut graph, params).parse()?;
         let dim = vars.dim().max(dim.unwrap_or(0)).max(vars.implied_min());
         if dim > MAX_VARIABLES {
             return Err(ParseError { column: 1, message: format!("at most {MAX_VARIABLES} variables, found {dim}") });
@@ -137,6 +159,7 @@ impl Formula {
             hessian_program: Program::new(&graph.nodes, &graph.tape(&hessian), &hessian),
             source: source.trim().to_string(),
             dim,
+            params: params.clone(),
         };
         let ops = formula.kernel_ops();
         if ops > MAX_KERNEL_OPS {
@@ -154,6 +177,11 @@ impl Formula {
     /// The formula as typed, trimmed.
     pub fn source(&self) -> &str {
         &self.source
+    }
+
+    /// Its named parameters' values (empty without `--set`).
+    pub fn params(&self) -> &Params {
+        &self.params
     }
 
     /// Operations of the generated WGSL: f, grad f and the Hessian together

@@ -29,6 +29,7 @@ impl Program {
                 Node::PowInt(a, n) => Node::PowInt(slot[a], n),
                 Node::Pow(a, b) => Node::Pow(slot[a], slot[b]),
                 Node::Call(f, a) => Node::Call(f, slot[a]),
+                Node::Call2(f, a, b) => Node::Call2(f, slot[a], slot[b]),
                 leaf => leaf,
             })
             .collect();
@@ -64,6 +65,7 @@ impl Program {
                 Node::PowInt(..) => unreachable!("lowered to products"),
                 Node::Pow(a, b) => r[a].powf(r[b]),
                 Node::Call(f, a) => f.apply(r[a]),
+                Node::Call2(f, a, b) => f.apply(r[a], r[b]),
             };
         }
         for (o, &k) in out.iter_mut().zip(&self.outputs) {

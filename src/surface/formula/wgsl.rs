@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use super::Formula;
-use super::graph::{Func, Node};
+use super::graph::{Func, Func2, Node};
 use super::tape::Program;
 
 impl Func {
@@ -20,7 +20,26 @@ impl Func {
             Func::Cos => "formula_cos",
             Func::Tan => "formula_tan",
             Func::Tanh => "formula_tanh",
+            Func::Atan => "formula_atan",
+            Func::Sinh => "formula_sinh",
+            Func::Cosh => "formula_cosh",
+            Func::Asin => "formula_asin",
+            Func::Acos => "formula_acos",
+            Func::Exp2 => "formula_exp2",
+            Func::Log2 => "formula_log2",
+            Func::Log10 => "formula_log10",
             Func::Sign => "formula_sign",
+        }
+    }
+}
+
+impl Func2 {
+    /// Its name in WGSL: the twins in `WGSL_FUNCTIONS` of `apply`.
+    fn wgsl(self) -> &'static str {
+        match self {
+            Func2::Atan2 => "formula_atan2",
+            Func2::Min => "formula_min",
+            Func2::Max => "formula_max",
         }
     }
 }
@@ -42,6 +61,7 @@ impl Program {
                 Node::PowInt(..) => unreachable!("lowered to products"),
                 Node::Pow(a, b) => format!("formula_pow(t{a}, t{b})"),
                 Node::Call(f, a) => format!("{}(t{a})", f.wgsl()),
+                Node::Call2(f, a, b) => format!("{}(t{a}, t{b})", f.wgsl()),
             };
             let _ = writeln!(body, "    let t{k} = {line};");
         }
