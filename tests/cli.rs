@@ -785,3 +785,16 @@ fn bench_takes_the_surface_the_optimizer_and_the_threads() {
     let text = stdout_of(&[&args[..], &["--surface", "himmelblau"]].concat());
     assert!(text.starts_with("himmelblau descent, optimizer gd,") && text.contains("fast engine on"), "{text}");
 }
+
+/// A line of minima (x^2 along y; x^2 sin(y) along x = 0 where sin y > 0)
+/// is reported as a valley of minima, not only as a plateau.
+#[test]
+fn a_valley_of_minima_is_named() {
+    for (args, share) in [(vec!["--expr", "x^2"], "100.0%"), (vec!["--surface", "xsiny"], "%")] {
+        let text = stdout_of(&[&args[..], &["--walkers", "2000", "--backend", "cpu"]].concat());
+        assert!(text.contains("no walker reached an isolated minimum (see the valley below)"), "{text}");
+        let line = text.lines().find(|l| l.contains("settled in a valley of minima at f = 0.000000")).expect(&text);
+        assert!(line.contains(share) && line.contains("degenerate"), "{line}");
+    }
+    assert!(!stdout_of(&["--walkers", "2000", "--backend", "cpu"]).contains("valley"));
+}

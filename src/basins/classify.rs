@@ -96,6 +96,18 @@ pub enum Stall {
 /// point, is drifting.
 pub const DRIFT_FACTOR: f64 = 100.0;
 
+/// Whether a walker that settled on a plateau sits in a valley of minima:
+/// a line or surface where f is lowest, its Hessian positive semidefinite
+/// and degenerate (`x^2` along y, `x^2 sin(y)` along x = 0), not on a
+/// flat stretch with no critical point.
+pub(super) fn in_valley(e: &Endpoint, params: &BasinParams) -> bool {
+    let eig = symmetric_eigenvalues(&params.surface.hessian(&e.point), e.point.len());
+    let scale = eig.iter().fold(0.0f64, |m, l| m.max(l.abs()));
+    // Curved upward somewhere, flat (to 1e-6 of that curvature) somewhere,
+    // downward nowhere.
+    scale > 0.0 && eig.iter().all(|&l| l > -1e-6 * scale) && eig.iter().any(|&l| l.abs() <= 1e-6 * scale)
+}
+
 /// Why the moving walker `e` had not settled.
 pub(super) fn stall(e: &Endpoint, params: &BasinParams) -> Stall {
     let p = &e.point;

@@ -40,8 +40,9 @@ pub use summary::{Basin, IterationHistogram, MERGE_TOL, Summary, at_most};
 use rayon::prelude::*;
 
 use crate::engine::Endpoint;
-use classify::{classify_walker, stall};
+use classify::{classify_walker, in_valley, stall};
 use cluster::cluster;
+use summary::merge_range;
 
 impl Summary {
     /// Classifies and clusters one chunk of endpoints, adds it to the
@@ -84,6 +85,14 @@ impl Summary {
             .collect();
         self.moving_oscillating += stalls.iter().filter(|&&s| s == Stall::Oscillating).count() as u64;
         self.moving_drifting += stalls.iter().filter(|&&s| s == Stall::Drifting).count() as u64;
+        let valley_f: Vec<f64> = (0..endpoints.len())
+            .into_par_iter()
+            .filter(|&i| labels[i] == Label::Plateau && in_valley(&endpoints[i], params))
+            .map(|i| endpoints[i].f)
+            .collect();
+        self.plateau_valley += valley_f.len() as u64;
+        let range = valley_f.iter().fold(None, |r, &f| merge_range(r, Some([f, f])));
+        self.valley_f = merge_range(self.valley_f, range);
         for label in &labels {
             match label {
                 Label::Moving => self.moving += 1,

@@ -135,6 +135,13 @@ pub struct Summary {
     pub moving_drifting: u64,
     /// Walkers that settled on a flat stretch with no critical point near.
     pub plateau: u64,
+    /// Of the plateau walkers, those in a valley of minima (a line or
+    /// surface of lowest points, degenerate Hessian).
+    #[serde(default)]
+    pub plateau_valley: u64,
+    /// The lowest and highest f of those walkers.
+    #[serde(default)]
+    pub valley_f: Option<[f64; 2]>,
     /// Walkers that left the escape box.
     pub escaped: u64,
     /// Walkers whose coordinates became NaN or infinite.
@@ -190,6 +197,14 @@ fn index_cell(p: &[f64]) -> Vec<i64> {
     p.iter().map(|c| (c / INDEX_CELL).floor() as i64).collect()
 }
 
+/// The smallest range holding both.
+pub(super) fn merge_range(a: Option<[f64; 2]>, b: Option<[f64; 2]>) -> Option<[f64; 2]> {
+    match (a, b) {
+        (Some([lo, hi]), Some([l2, h2])) => Some([lo.min(l2), hi.max(h2)]),
+        (a, b) => a.or(b),
+    }
+}
+
 impl Summary {
     /// Adds another summary's counts; returns where each of its basins went.
     pub fn merge(&mut self, other: &Summary) -> Vec<usize> {
@@ -198,6 +213,8 @@ impl Summary {
         self.moving_oscillating += other.moving_oscillating;
         self.moving_drifting += other.moving_drifting;
         self.plateau += other.plateau;
+        self.plateau_valley += other.plateau_valley;
+        self.valley_f = merge_range(self.valley_f, other.valley_f);
         self.escaped += other.escaped;
         self.nonfinite += other.nonfinite;
         other

@@ -369,6 +369,20 @@ fn warnings(surface: &Surface, config: &ConfigJson, s: &Summary) -> Vec<String> 
             ),
         });
     }
+    if s.plateau_valley > 0
+        && let Some([lo, hi]) = s.valley_f
+    {
+        let at = if hi - lo <= 1e-6 * (1.0 + lo.abs()) {
+            format!("f = {lo:.6}")
+        } else {
+            format!("f from {lo:.6} to {hi:.6}")
+        };
+        out.push(format!(
+            "{:.1}% of walkers settled in a valley of minima at {at}: a line or surface of lowest points whose \
+             Hessian is degenerate, so no isolated minimum (the plateau row counts them)",
+            100.0 * s.plateau_valley as f64 / s.walkers.max(1) as f64
+        ));
+    }
     // The moving walkers by what more steps would do for them.
     let share = |n: u64| 100.0 * n as f64 / s.walkers.max(1) as f64;
     let approaching = s.moving.saturating_sub(s.moving_oscillating + s.moving_drifting);

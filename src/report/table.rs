@@ -181,6 +181,10 @@ pub fn print_table(out: &mut dyn Write, r: &Report) -> io::Result<()> {
             b.f,
             thousands(k)
         )?,
+        _ if r.summary.plateau_valley > 0 => writeln!(
+            out,
+            "no walker reached an isolated minimum (see the valley below): no restart count can be given"
+        )?,
         _ => writeln!(out, "no walker reached a minimum: no restart count can be given")?,
     }
     for w in &r.warnings {
