@@ -55,6 +55,9 @@ pub struct BenchConfig {
     pub markdown: Option<PathBuf>,
 }
 
+/// Most CPU threads `--threads` starts (each is an OS thread of its own).
+pub const MAX_THREADS: usize = 1024;
+
 impl BenchConfig {
     /// The configuration itself, or an input error naming the first flag
     /// out of range (or an output path given twice).
@@ -68,8 +71,10 @@ impl BenchConfig {
         if self.runs == 0 {
             return Err(input("--runs 0: expected at least 1 timed run"));
         }
-        if self.threads == Some(0) {
-            return Err(input("--threads 0: expected at least 1 thread"));
+        if let Some(n) = self.threads
+            && !(1..=MAX_THREADS).contains(&n)
+        {
+            return Err(input(format!("--threads {n}: expected 1 to {MAX_THREADS} threads")));
         }
         // The problem's own checks, on the smallest size.
         config(&self, 1, Precision::F32).validate()?;

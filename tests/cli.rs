@@ -782,6 +782,11 @@ fn bench_takes_the_surface_the_optimizer_and_the_threads() {
     assert_eq!(j["optimizer"], "momentum");
     assert_eq!(j["optimizer_params"], serde_json::json!({"beta": 0.5}));
     assert!(!j["rows"].as_array().unwrap().iter().any(|r| r["backend"] == "cpu-f32-portable"));
+    for threads in ["0", "5000"] {
+        let out = multistart().args(["bench", "--walkers", "10", "--threads", threads]).assert().code(2);
+        let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+        assert_eq!(stderr, format!("error: --threads {threads}: expected 1 to 1024 threads\n"));
+    }
     let text = stdout_of(&[&args[..], &["--surface", "himmelblau"]].concat());
     assert!(text.starts_with("himmelblau descent, optimizer gd,") && text.contains("fast engine on"), "{text}");
 }

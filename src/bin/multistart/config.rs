@@ -227,6 +227,9 @@ pub fn parse_values(items: &[String], log: Option<u32>) -> Result<Vec<f64>> {
                     quoted(item)
                 )));
             };
+            if n as usize > MAX_SWEEP_VALUES {
+                return Err(input(format!("--log {n}: expected at most {MAX_SWEEP_VALUES} values")));
+            }
             if !(a > 0.0 && b > 0.0) {
                 return Err(input(format!("--values {}: a log span needs both ends above 0", quoted(item))));
             }
@@ -308,6 +311,7 @@ mod tests {
             assert!(parse_values(&items(bad), log).is_err(), "{bad}");
         }
         assert!(parse_values(&items("0:1:1e-9"), None).unwrap_err().to_string().contains("more than 1000"));
+        assert!(parse_values(&items("1..2"), Some(1_000_000_000)).unwrap_err().to_string().contains("at most 1000"));
     }
 
     #[test]
