@@ -166,6 +166,11 @@ impl Optimizer {
         Optimizer::ALL.iter().copied().find(|o| o.name().eq_ignore_ascii_case(name.trim()))
     }
 
+    /// Whether this optimizer has a parameter called `name` (or aliased so).
+    pub fn uses(self, name: &str) -> bool {
+        self.param(name).is_some()
+    }
+
     /// The parameter `name` (or an alias) stands for, if this optimizer has it.
     fn param(self, name: &str) -> Option<(usize, &'static Param)> {
         self.spec().params.iter().enumerate().find(|(_, p)| p.name == name || p.aliases.contains(&name))

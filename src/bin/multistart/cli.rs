@@ -297,7 +297,7 @@ impl SweepArgs {
                         c.problem.optimizer = optimizer;
                         c.problem.optimizer_params = OptimizerParams::new();
                         for (k, (param, v)) in given.iter().enumerate() {
-                            if optimizer.spec().params.iter().any(|q| q.name == param || q.aliases.contains(&param)) {
+                            if optimizer.uses(param) {
                                 c.problem.optimizer_params.set(param, v)?;
                                 used[k] = true;
                             }
@@ -340,7 +340,7 @@ impl SweepArgs {
                         SweepParam::Lr => p.lr = v,
                         SweepParam::Tol => p.tol = v,
                         &SweepParam::OptimizerParam(name) => {
-                            if !p.optimizer.spec().params.iter().any(|q| q.name == name || q.aliases.contains(&name)) {
+                            if !p.optimizer.uses(name) {
                                 return Err(input(format!(
                                     "--param {name}: --optimizer {} does not use it",
                                     p.optimizer.name()
